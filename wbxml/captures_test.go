@@ -20,20 +20,20 @@ import (
 // (an HTTP body a server sent on an error path, or a client's garbage request) and
 // the error kind decoding it must give. Any other file must decode.
 var captureExpectations = map[string]error{
-	"horde/edge-no-auth.resp.body":         wbxml.ErrTruncated, // 401: empty body
-	"horde/edge-no-deviceid.resp.body":     wbxml.ErrTruncated,
-	"horde/edge-wrong-password.resp.body":  wbxml.ErrTruncated,
-	"sogo/edge-no-auth.resp.body":          wbxml.ErrTruncated,
-	"sogo/edge-no-deviceid.resp.body":      wbxml.ErrTruncated,
-	"sogo/edge-empty-body.resp.body":       wbxml.ErrUnsupportedVersion, // plain-text error page
-	"sogo/edge-garbage-body.resp.body":     wbxml.ErrUnsupportedVersion, // an XML error page
-	"sogo/edge-wrong-password.resp.body":   wbxml.ErrUnsupportedVersion, // "Unauthorized"
-	"horde/edge-garbage.req.bin":           wbxml.ErrUnsupportedVersion, // "this is not wbxml"
-	"sogo/edge-garbage.req.bin":            wbxml.ErrUnsupportedVersion,
-	"syncgw-stringtable/in01.wbxml":        nil, // SyncML 1.1, decoded with AllowUnknownTags below
-	"syncgw-stringtable/out01.xml":         nil,
-	"syncgw/INDEX.tsv":                     nil,
-	"SOURCES.md":                           nil,
+	"horde/edge-no-auth.resp.body":        wbxml.ErrTruncated, // 401: empty body
+	"horde/edge-no-deviceid.resp.body":    wbxml.ErrTruncated,
+	"horde/edge-wrong-password.resp.body": wbxml.ErrTruncated,
+	"sogo/edge-no-auth.resp.body":         wbxml.ErrTruncated,
+	"sogo/edge-no-deviceid.resp.body":     wbxml.ErrTruncated,
+	"sogo/edge-empty-body.resp.body":      wbxml.ErrUnsupportedVersion, // plain-text error page
+	"sogo/edge-garbage-body.resp.body":    wbxml.ErrUnsupportedVersion, // an XML error page
+	"sogo/edge-wrong-password.resp.body":  wbxml.ErrUnsupportedVersion, // "Unauthorized"
+	"horde/edge-garbage.req.bin":          wbxml.ErrUnsupportedVersion, // "this is not wbxml"
+	"sogo/edge-garbage.req.bin":           wbxml.ErrUnsupportedVersion,
+	"syncgw-stringtable/in01.wbxml":       nil, // SyncML 1.1, decoded with AllowUnknownTags below
+	"syncgw-stringtable/out01.xml":        nil,
+	"syncgw/INDEX.tsv":                    nil,
+	"SOURCES.md":                          nil,
 }
 
 // nonEAS are WBXML documents of another vocabulary among the captures: they must
