@@ -92,10 +92,21 @@ var byName = func() map[string]Tag {
 	return m
 }()
 
+// knownTags has bit t of knownTags[p] set when page p defines token t. Indexed by a
+// uint8 page, so the decoder's hot path needs no bounds check.
+var knownTags = func() (k [256]uint64) {
+	for p := range tagTable {
+		for tok, e := range tagTable[p] {
+			if e.name != "" {
+				k[p] |= 1 << tok
+			}
+		}
+	}
+	return k
+}()
+
 // Known reports whether the tag is defined by MS-ASWBXML.
-func (t Tag) Known() bool {
-	return int(t.Page) < NumPages && t.Token < 64 && tagTable[t.Page][t.Token].name != ""
-}
+func (t Tag) Known() bool { return t.Token < 64 && knownTags[t.Page]&(1<<t.Token) != 0 }
 
 // Name is the element name ("FolderSync"), or "" for an unknown tag.
 func (t Tag) Name() string {

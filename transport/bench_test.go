@@ -1,0 +1,82 @@
+package transport_test
+
+import (
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/easkit/foldersync/internal/testutil"
+	"github.com/easkit/foldersync/transport"
+	"github.com/easkit/foldersync/wbxml"
+)
+
+// benchDoc returns the encoded initial FolderSync of n folders (about 90 bytes each).
+func benchDoc(b *testing.B, n int) []byte {
+	b.Helper()
+	doc, err := wbxml.Marshal(testutil.FolderSyncTree(n, 42, false))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return doc
+}
+
+// BenchmarkDecodeFolderSync decodes a FolderSync response into the typed struct;
+// allocs/folder is reported so the per-folder cost can be compared across sizes.
+func BenchmarkDecodeFolderSync(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("folders=%d", n), func(b *testing.B) {
+			doc := benchDoc(b, n)
+			b.SetBytes(int64(len(doc)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				resp, err := transport.UnmarshalFolderSyncResponse(doc)
+				if err != nil || len(resp.Changes) != n {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/folder")
+			var ms testing.BenchmarkResult
+			_ = ms
+		})
+	}
+}
+
+// BenchmarkTokenScan walks every token of the same document without building
+// anything: the floor under any decoder.
+func BenchmarkTokenScan(b *testing.B) {
+	doc := benchDoc(b, 10000)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d := wbxml.NewDecoderBytes(doc)
+		for {
+			_, err := d.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkEncodeFolderSync encodes the typed 10,000-folder response.
+func BenchmarkEncodeFolderSync(b *testing.B) {
+	doc := benchDoc(b, 10000)
+	resp, err := transport.UnmarshalFolderSyncResponse(doc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := resp.MarshalWBXML(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
