@@ -188,15 +188,12 @@ func (e *Encoder) Flush() error {
 	if len(e.buf) == 0 {
 		return nil
 	}
-	// A pending start tag stays in the buffer until its content flag is known.
-	n := len(e.buf)
-	if e.pending {
-		n--
-	}
-	if _, err := e.w.Write(e.buf[:n]); err != nil {
+	// A pending start tag is not in the buffer yet: flushPending appends it once its
+	// content flag is known, so everything buffered can go out.
+	if _, err := e.w.Write(e.buf); err != nil {
 		return e.fail(err)
 	}
-	e.buf = append(e.buf[:0], e.buf[n:]...)
+	e.buf = e.buf[:0]
 	return nil
 }
 

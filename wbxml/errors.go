@@ -24,7 +24,7 @@ var (
 	ErrUnknownTag = errors.New("unknown tag")
 	// ErrInvalidUTF8: an inline or string-table string that is not UTF-8.
 	ErrInvalidUTF8 = errors.New("invalid UTF-8")
-	// ErrInvalidEntity: an ENTITY that is not a Unicode scalar value.
+	// ErrInvalidEntity: an ENTITY that is not a Unicode scalar value, or is U+0000.
 	ErrInvalidEntity = errors.New("invalid character entity")
 	// ErrStringTable: a STR_T or public-id reference outside the string table.
 	ErrStringTable = errors.New("bad string table reference")

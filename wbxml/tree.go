@@ -114,6 +114,11 @@ func ReadDocument(d *Decoder) (*Document, error) {
 		case EndElement:
 			stack = stack[:len(stack)-1]
 		case Text:
+			if len(tok.Data) == 0 {
+				// An empty STR_I or STR_T carries nothing; the Encoder writes no
+				// empty text either, so the tree has no empty TextNode.
+				continue
+			}
 			p := stack[len(stack)-1]
 			if k := len(p.Children); k > 0 && p.Children[k-1].Kind == TextNode {
 				p.Children[k-1].Data = append(p.Children[k-1].Data, tok.Data...)

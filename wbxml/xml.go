@@ -212,7 +212,8 @@ func xmlSafe(b []byte) bool {
 // and bound to any prefix. Whitespace-only text beside child elements is layout and
 // is dropped; text in a leaf element is kept exactly.
 func ReadXML(r io.Reader) (*Node, error) {
-	d := xml.NewDecoder(r)
+	lines := &lineReader{r: r}
+	d := xml.NewDecoder(lines)
 	d.Strict = true
 	type frame struct {
 		n          *Node
@@ -223,23 +224,26 @@ func ReadXML(r io.Reader) (*Node, error) {
 	var stack []*frame
 	var root *Node
 	kept := map[*Node]bool{} // text from <wbxml:data>: never layout
+	var off int64            // start of the token being handled: errors point there
 	errAt := func(msg string, args ...any) error {
-		line, col := d.InputPos()
-		return &XMLError{Offset: d.InputOffset(), Line: line, Column: col, Msg: fmt.Sprintf(msg, args...)}
+		line, col := lines.position(off)
+		return &XMLError{Offset: off, Line: line, Column: col, Msg: fmt.Sprintf(msg, args...)}
 	}
 	for {
-		off := d.InputOffset()
+		off = d.InputOffset()
 		tok, err := d.Token()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			line, col := d.InputPos()
+			// A syntax error is reported where the parser stopped.
+			stop := d.InputOffset()
+			line, col := lines.position(stop)
 			msg := err.Error()
 			if se, ok := err.(*xml.SyntaxError); ok {
 				msg = "XML syntax error: " + se.Msg
 			}
-			return nil, &XMLError{Offset: off, Line: line, Column: col, Msg: msg}
+			return nil, &XMLError{Offset: stop, Line: line, Column: col, Msg: msg}
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -311,6 +315,9 @@ func ReadXML(r io.Reader) (*Node, error) {
 				return nil, errAt("%s", err)
 			}
 		case xml.CharData:
+			if len(t) == 0 {
+				continue // an empty CDATA section: no text, as in ReadDocument
+			}
 			if len(stack) == 0 {
 				if len(bytes.TrimSpace(t)) > 0 {
 					return nil, errAt("text outside the root element")
@@ -334,6 +341,35 @@ func ReadXML(r io.Reader) (*Node, error) {
 		return nil, errAt("no root element")
 	}
 	return root, nil
+}
+
+// lineReader records where lines start as the XML is read, so an error can give the
+// line and column of any offset already read.
+type lineReader struct {
+	r      io.Reader
+	n      int64
+	starts []int64 // offsets of line starts after the first
+}
+
+func (l *lineReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i, c := range p[:n] {
+		if c == '\n' {
+			l.starts = append(l.starts, l.n+int64(i)+1)
+		}
+	}
+	l.n += int64(n)
+	return n, err
+}
+
+// position returns the 1-based line and column (in bytes) of offset off.
+func (l *lineReader) position(off int64) (line, col int) {
+	i := sort.Search(len(l.starts), func(i int) bool { return l.starts[i] > off })
+	start := int64(0)
+	if i > 0 {
+		start = l.starts[i-1]
+	}
+	return i + 1, int(off-start) + 1
 }
 
 // finishElement applies the bridge markers and drops layout whitespace once an

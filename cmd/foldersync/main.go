@@ -1,0 +1,47 @@
+// Command foldersync is the shell face of the foldersync library.
+//
+//	foldersync demo                  decode and explain captured FolderSync exchanges
+//	foldersync wbxml decode [FILE]   WBXML (file or stdin) -> XML on stdout
+//	foldersync wbxml encode [FILE]   XML (file or stdin) -> WBXML on stdout
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `foldersync: an auditable recovery engine for Exchange ActiveSync FolderSync
+
+Usage:
+  foldersync demo                          decode and explain real captured FolderSync exchanges
+  foldersync wbxml decode [--allow-unknown] [FILE]
+                                           WBXML from FILE (or stdin) -> XML on stdout
+  foldersync wbxml encode [FILE]           XML from FILE (or stdin) -> WBXML on stdout
+
+Exit status: 0 on success, 1 on bad input (one line on stderr says where and what),
+2 on a usage error.
+`
+
+// run is main without the process: it returns the exit status, so tests drive it.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "demo":
+		return runDemo(args[1:], stdout, stderr)
+	case "wbxml":
+		return runWBXML(args[1:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "foldersync: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
