@@ -248,7 +248,7 @@ func UnmarshalFolderSyncRequest(b []byte) (*FolderSyncRequest, error) {
 		req.SyncKey = string(s)
 	}
 	if !seen {
-		return nil, p.fieldErr(p.d.Offset(), fSyncKey, "", "missing: a FolderSync request must carry a SyncKey (MS-ASCMD 2.2.3.181.2), \"0\" for the first sync")
+		return nil, p.fieldErr(p.tok.Offset, fSyncKey, "", "missing: a FolderSync request must carry a SyncKey (MS-ASCMD 2.2.3.181.2), \"0\" for the first sync")
 	}
 	return req, p.end()
 }
@@ -308,7 +308,7 @@ func DecodeFolderSyncResponse(d *wbxml.Decoder) (*FolderSyncResponse, error) {
 		}
 	}
 	if resp.Status == -1 {
-		return nil, p.fieldErr(p.d.Offset(), fStatus, "", "missing: every FolderSync response carries a Status (MS-ASCMD 2.2.3.177.5)")
+		return nil, p.fieldErr(p.tok.Offset, fStatus, "", "missing: every FolderSync response carries a Status (MS-ASCMD 2.2.3.177.5)")
 	}
 	return resp, p.end()
 }

@@ -679,9 +679,11 @@ func (d *Decoder) ReadElementText() ([]byte, error) {
 			return nil, nil
 		}
 	}
+	// General path: the pieces (STR_I, ENTITY, STR_T, OPAQUE) are copied into
+	// scratch as they come, because reading the next token may refill (and move)
+	// a streaming decoder's window under the previous token's Data.
 	var t Token
-	var out []byte
-	pieces := 0
+	d.scratch = d.scratch[:0]
 	for {
 		if err := d.ReadToken(&t); err != nil {
 			if err == io.EOF {
@@ -691,22 +693,11 @@ func (d *Decoder) ReadElementText() ([]byte, error) {
 		}
 		switch t.Kind {
 		case EndElement:
-			return out, nil
+			return d.scratch, nil
 		case StartElement:
 			return nil, d.fail(syntaxErr(t.Offset, ErrStructure, "element <%s> where only text was expected", t.Tag))
 		default:
-			// One piece is returned as it is; several (STR_I, ENTITY, STR_T mixed)
-			// are joined in scratch.
-			if pieces == 0 {
-				out = t.Data
-			} else {
-				if pieces == 1 {
-					d.scratch = append(d.scratch[:0], out...)
-				}
-				d.scratch = append(d.scratch, t.Data...)
-				out = d.scratch
-			}
-			pieces++
+			d.scratch = append(d.scratch, t.Data...)
 		}
 	}
 }
