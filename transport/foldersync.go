@@ -140,8 +140,8 @@ func (e *FieldError) Error() string {
 
 // MarshalWBXML encodes the request (header, FolderSync, SyncKey).
 func (r *FolderSyncRequest) MarshalWBXML() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := wbxml.NewEncoder(&buf)
+	enc := wbxml.NewEncoder(nil)
+	enc.Grow(12 + len(r.SyncKey))
 	enc.StartElement(tagFolderSync)
 	enc.StartElement(tagSyncKey)
 	enc.TextString(r.SyncKey)
@@ -150,25 +150,39 @@ func (r *FolderSyncRequest) MarshalWBXML() ([]byte, error) {
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return enc.Bytes(), nil
 }
 
 // MarshalWBXML encodes the response. Optional elements are written when Present says
 // so or when they have a value (a SyncKey, at least one change).
 func (r *FolderSyncResponse) MarshalWBXML() ([]byte, error) {
-	var buf bytes.Buffer
-	// About 90 bytes per folder in practice; one allocation for the common case.
-	buf.Grow(32 + 96*len(r.Changes))
-	if err := r.EncodeWBXML(&buf); err != nil {
+	enc := wbxml.NewEncoder(nil)
+	enc.Grow(r.encodedSizeHint())
+	if err := r.encode(enc); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return enc.Bytes(), nil
+}
+
+// encodedSizeHint is the encoded size: the strings plus 30 bytes of tokens, STR_I
+// markers and terminators per change, so MarshalWBXML allocates once.
+func (r *FolderSyncResponse) encodedSizeHint() int {
+	n := 40 + len(r.SyncKey)
+	for i := range r.Changes {
+		c := &r.Changes[i]
+		n += 30 + len(c.ServerID) + len(c.ParentID) + len(c.DisplayName)
+	}
+	return n
 }
 
 // EncodeWBXML writes the encoded response to w.
 func (r *FolderSyncResponse) EncodeWBXML(w io.Writer) error {
 	enc := wbxml.NewEncoder(w)
-	enc.Grow(32 + 96*len(r.Changes))
+	enc.Grow(min(r.encodedSizeHint(), 64<<10))
+	return r.encode(enc)
+}
+
+func (r *FolderSyncResponse) encode(enc *wbxml.Encoder) error {
 	var num [20]byte
 	text := func(t wbxml.Tag, s string) {
 		enc.StartElement(t)

@@ -33,8 +33,13 @@ type Encoder struct {
 	err      error
 }
 
-// NewEncoder returns an Encoder writing to w.
+// NewEncoder returns an Encoder writing to w. With a nil w the Encoder keeps the
+// whole document in memory for Bytes: the fast path when the caller wants a []byte.
 func NewEncoder(w io.Writer) *Encoder { return &Encoder{w: w} }
+
+// Bytes returns the document encoded so far by an Encoder made with a nil writer
+// (after Close, the whole document). It aliases the Encoder's buffer.
+func (e *Encoder) Bytes() []byte { return e.buf }
 
 // Grow makes room for n more bytes of output, for callers that know the size.
 func (e *Encoder) Grow(n int) { e.buf = slices.Grow(e.buf, n) }
@@ -185,7 +190,7 @@ func (e *Encoder) Flush() error {
 	if e.err != nil {
 		return e.err
 	}
-	if len(e.buf) == 0 {
+	if len(e.buf) == 0 || e.w == nil {
 		return nil
 	}
 	// A pending start tag is not in the buffer yet: flushPending appends it once its

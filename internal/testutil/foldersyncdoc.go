@@ -38,11 +38,14 @@ var displayNames = []string{
 func FolderSyncTree(n int, seed int64, mixed bool) *wbxml.Node {
 	rng := rand.New(rand.NewSource(seed))
 	changes := wbxml.NewElement(tChanges, wbxml.NewTextElement(tCount, strconv.Itoa(n)))
+	ids := make([]string, 0, n)
 	for i := 0; i < n; i++ {
-		id := fmt.Sprintf("f%06d-%x", i, rng.Uint32())
+		// ServerIds shaped like SOGo's (captures/sogo): "mail%2F" and 32 hex digits.
+		id := fmt.Sprintf("mail%%2F%08x%08x%016x", i, rng.Uint32(), rng.Uint64())
+		ids = append(ids, id)
 		parent := "0"
 		if i > 0 && rng.Intn(3) > 0 {
-			parent = fmt.Sprintf("f%06d", rng.Intn(i))
+			parent = ids[rng.Intn(i)]
 		}
 		name := displayNames[rng.Intn(len(displayNames))]
 		if rng.Intn(2) == 0 {
