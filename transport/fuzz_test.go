@@ -45,11 +45,7 @@ func FuzzFolderSyncResponse(f *testing.F) {
 			t.Fatalf("bytes mode err=%v, streaming err=%v", err, serr)
 		}
 		if err != nil {
-			var se *wbxml.SyntaxError
-			var fe *transport.FieldError
-			if !errors.As(err, &se) && !errors.As(err, &fe) {
-				t.Fatalf("untyped error %T: %v", err, err)
-			}
+			requireTyped(t, err)
 			return
 		}
 		if !equalResponses(resp, streamed) {
@@ -76,11 +72,7 @@ func FuzzFolderSyncRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req, err := transport.UnmarshalFolderSyncRequest(body)
 		if err != nil {
-			var se *wbxml.SyntaxError
-			var fe *transport.FieldError
-			if !errors.As(err, &se) && !errors.As(err, &fe) {
-				t.Fatalf("untyped error %T: %v", err, err)
-			}
+			requireTyped(t, err)
 			return
 		}
 		out, err := req.MarshalWBXML()
@@ -104,4 +96,15 @@ func equalResponses(a, b *transport.FolderSyncResponse) bool {
 		}
 	}
 	return true
+}
+
+// requireTyped fails unless err is one of the two error types the decoders promise:
+// *wbxml.SyntaxError for malformed WBXML, *transport.FieldError for a schema breach.
+func requireTyped(t *testing.T, err error) {
+	t.Helper()
+	var se *wbxml.SyntaxError
+	var fe *transport.FieldError
+	if !errors.As(err, &se) && !errors.As(err, &fe) {
+		t.Fatalf("untyped error %T: %v", err, err)
+	}
 }

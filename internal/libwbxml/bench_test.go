@@ -12,13 +12,7 @@ import (
 	"github.com/easkit/foldersync/wbxml"
 )
 
-func doc(b *testing.B, n int) []byte {
-	body, err := wbxml.Marshal(testutil.FolderSyncTree(n, 42, false))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return body
-}
+func doc(b *testing.B, n int) []byte { return testutil.FolderSyncBody(b, n, 42, false) }
 
 // BenchmarkLibwbxmlToXML: libwbxml2 0.11.8 parsing FolderSync responses of 100 to
 // 10,000 folders and writing compact XML. Its cost per byte grows with the size.

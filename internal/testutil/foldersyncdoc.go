@@ -4,25 +4,13 @@ import (
 	"fmt"
 	"math/rand"
 	"strconv"
+	"testing"
 
 	"github.com/easkit/foldersync/wbxml"
 )
 
-// FolderHierarchy tags, looked up once.
-var (
-	tFolderSync  = wbxml.MustTag("FolderHierarchy", "FolderSync")
-	tStatus      = wbxml.MustTag("FolderHierarchy", "Status")
-	tSyncKey     = wbxml.MustTag("FolderHierarchy", "SyncKey")
-	tChanges     = wbxml.MustTag("FolderHierarchy", "Changes")
-	tCount       = wbxml.MustTag("FolderHierarchy", "Count")
-	tAdd         = wbxml.MustTag("FolderHierarchy", "Add")
-	tUpdate      = wbxml.MustTag("FolderHierarchy", "Update")
-	tDelete      = wbxml.MustTag("FolderHierarchy", "Delete")
-	tServerID    = wbxml.MustTag("FolderHierarchy", "ServerId")
-	tParentID    = wbxml.MustTag("FolderHierarchy", "ParentId")
-	tDisplayName = wbxml.MustTag("FolderHierarchy", "DisplayName")
-	tType        = wbxml.MustTag("FolderHierarchy", "Type")
-)
+// fh is the FolderHierarchy tag of that name (MS-ASWBXML code page 7).
+func fh(name string) wbxml.Tag { return wbxml.MustTag("FolderHierarchy", name) }
 
 // displayNames mixes ASCII, Latin, CJK, right-to-left, emoji, markup characters and
 // edge whitespace: what real mailboxes contain and what XML escaping must survive.
@@ -37,7 +25,7 @@ var displayNames = []string{
 // also has Updates and Deletes. Folders nest under earlier ones and use all Types 1-19.
 func FolderSyncTree(n int, seed int64, mixed bool) *wbxml.Node {
 	rng := rand.New(rand.NewSource(seed))
-	changes := wbxml.NewElement(tChanges, wbxml.NewTextElement(tCount, strconv.Itoa(n)))
+	changes := wbxml.NewElement(fh("Changes"), wbxml.NewTextElement(fh("Count"), strconv.Itoa(n)))
 	ids := make([]string, 0, n)
 	for i := 0; i < n; i++ {
 		// ServerIds shaped like SOGo's (captures/sogo): "mail%2F" and 32 hex digits.
@@ -52,26 +40,26 @@ func FolderSyncTree(n int, seed int64, mixed bool) *wbxml.Node {
 			name = fmt.Sprintf("%s %d", name, i)
 		}
 		typ := strconv.Itoa(1 + i%19)
-		op := tAdd
+		op := fh("Add")
 		if mixed {
 			switch rng.Intn(4) {
 			case 0:
-				op = tUpdate
+				op = fh("Update")
 			case 1:
-				changes.Children = append(changes.Children, wbxml.NewElement(tDelete, wbxml.NewTextElement(tServerID, id)))
+				changes.Children = append(changes.Children, wbxml.NewElement(fh("Delete"), wbxml.NewTextElement(fh("ServerId"), id)))
 				continue
 			}
 		}
 		changes.Children = append(changes.Children, wbxml.NewElement(op,
-			wbxml.NewTextElement(tServerID, id),
-			wbxml.NewTextElement(tParentID, parent),
-			wbxml.NewTextElement(tDisplayName, name),
-			wbxml.NewTextElement(tType, typ),
+			wbxml.NewTextElement(fh("ServerId"), id),
+			wbxml.NewTextElement(fh("ParentId"), parent),
+			wbxml.NewTextElement(fh("DisplayName"), name),
+			wbxml.NewTextElement(fh("Type"), typ),
 		))
 	}
-	return wbxml.NewElement(tFolderSync,
-		wbxml.NewTextElement(tStatus, "1"),
-		wbxml.NewTextElement(tSyncKey, fmt.Sprintf("{%08x-sync}%d", rng.Uint32(), seed)),
+	return wbxml.NewElement(fh("FolderSync"),
+		wbxml.NewTextElement(fh("Status"), "1"),
+		wbxml.NewTextElement(fh("SyncKey"), fmt.Sprintf("{%08x-sync}%d", rng.Uint32(), seed)),
 		changes,
 	)
 }
@@ -81,15 +69,15 @@ func FolderSyncTree(n int, seed int64, mixed bool) *wbxml.Node {
 // sync, no changes, each change kind, a mix, and every non-success status).
 func FolderSyncShapes() map[string]*wbxml.Node {
 	req := func(key string) *wbxml.Node {
-		return wbxml.NewElement(tFolderSync, wbxml.NewTextElement(tSyncKey, key))
+		return wbxml.NewElement(fh("FolderSync"), wbxml.NewTextElement(fh("SyncKey"), key))
 	}
 	status := func(code string) *wbxml.Node {
-		return wbxml.NewElement(tFolderSync, wbxml.NewTextElement(tStatus, code))
+		return wbxml.NewElement(fh("FolderSync"), wbxml.NewTextElement(fh("Status"), code))
 	}
-	noChange := wbxml.NewElement(tFolderSync,
-		wbxml.NewTextElement(tStatus, "1"),
-		wbxml.NewTextElement(tSyncKey, "2"),
-		wbxml.NewElement(tChanges, wbxml.NewTextElement(tCount, "0")))
+	noChange := wbxml.NewElement(fh("FolderSync"),
+		wbxml.NewTextElement(fh("Status"), "1"),
+		wbxml.NewTextElement(fh("SyncKey"), "2"),
+		wbxml.NewElement(fh("Changes"), wbxml.NewTextElement(fh("Count"), "0")))
 	shapes := map[string]*wbxml.Node{
 		"request-initial":   req("0"),
 		"request-next":      req("{6b022350-8c8c-4210-9f88-20997f000001}1"),
@@ -103,4 +91,14 @@ func FolderSyncShapes() map[string]*wbxml.Node {
 		shapes["response-status-"+code] = status(code)
 	}
 	return shapes
+}
+
+// FolderSyncBody is FolderSyncTree encoded as WBXML: the body benchmarks decode.
+func FolderSyncBody(tb testing.TB, n int, seed int64, mixed bool) []byte {
+	tb.Helper()
+	body, err := wbxml.Marshal(FolderSyncTree(n, seed, mixed))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return body
 }
