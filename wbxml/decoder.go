@@ -195,9 +195,10 @@ func (d *Decoder) fail(err error) error {
 // avail is the number of buffered unread bytes.
 func (d *Decoder) avail() int { return len(d.buf) - d.pos }
 
-// need makes n unread bytes available, reading as data arrives. It never allocates
-// ahead of the data actually received, so a huge length claim in a short input fails
-// as truncated without the allocation. what names the item for the error message.
+// need makes n unread bytes available, reading as data arrives. The buffer grows at
+// most 64 KiB ahead of the data received (beyond that, only by doubling once full),
+// so a huge length claim in a short input fails as truncated without the
+// allocation. what names the item for the error message.
 func (d *Decoder) need(n int, what string) error {
 	if d.avail() >= n {
 		return nil
@@ -211,6 +212,16 @@ func (d *Decoder) need(n int, what string) error {
 		}
 	}
 	return nil
+}
+
+// needClaim is need for a length the input claims (string table, OPAQUE): when the
+// input is shorter, the error points at the claim, in memory and streaming alike.
+func (d *Decoder) needClaim(n int, off int64, what string) error {
+	err := d.need(n, what)
+	if err != nil && errors.Is(err, ErrTruncated) {
+		return syntaxErr(off, ErrTruncated, "%s claims %d bytes, only %d remain", what, n, d.avail())
+	}
+	return err
 }
 
 // fill reads more input; want is how many more bytes the caller needs at least.
@@ -266,7 +277,7 @@ func (d *Decoder) byte(what string) (byte, error) {
 
 // mbUint32 reads a multi-byte unsigned integer (WBXML 1.3 section 5.1): big-endian
 // groups of 7 bits, continuation in the high bit, at most 5 bytes and 32 bits.
-func (d *Decoder) mbUint32(what string) (uint32, error) {
+func (d *Decoder) mbUint32(what string, kind error) (uint32, error) {
 	start := d.Offset()
 	var v uint32
 	for i := 0; i < 5; i++ {
@@ -275,32 +286,32 @@ func (d *Decoder) mbUint32(what string) (uint32, error) {
 			return 0, err
 		}
 		if i == 4 && v > (1<<25)-1 {
-			return 0, syntaxErr(start, ErrHeader, "%s does not fit in 32 bits", what)
+			return 0, syntaxErr(start, kind, "%s does not fit in 32 bits", what)
 		}
 		v = v<<7 | uint32(b&0x7F)
 		if b&0x80 == 0 {
 			return v, nil
 		}
 	}
-	return 0, syntaxErr(start, ErrHeader, "%s is longer than the 5 bytes a mb_u_int32 may take", what)
+	return 0, syntaxErr(start, kind, "%s is longer than the 5 bytes a mb_u_int32 may take", what)
 }
 
 // termString reads a NUL-terminated string and returns it without the NUL.
-func (d *Decoder) termString(limit int) ([]byte, error) {
+func (d *Decoder) termString(limit int, tokOff int64) ([]byte, error) {
 	start := d.Offset()
 	searched := 0
 	for {
 		if i := bytes.IndexByte(d.buf[d.pos+searched:], 0); i >= 0 {
 			s := d.buf[d.pos : d.pos+searched+i]
 			if len(s) > limit {
-				return nil, syntaxErr(start, ErrLimit, "inline string of %d bytes exceeds the %d-byte limit", len(s), limit)
+				return nil, syntaxErr(tokOff, ErrLimit, "inline string of %d bytes exceeds the %d-byte limit", len(s), limit)
 			}
 			d.pos += searched + i + 1
 			return s, nil
 		}
 		searched = d.avail()
 		if searched > limit {
-			return nil, syntaxErr(start, ErrLimit, "inline string longer than the %d-byte limit", limit)
+			return nil, syntaxErr(tokOff, ErrLimit, "inline string longer than the %d-byte limit", limit)
 		}
 		if d.eof {
 			return nil, syntaxErr(d.base+int64(len(d.buf)), ErrTruncated, "input ends inside an inline string that starts at offset %d (no NUL terminator)", start)
@@ -325,20 +336,20 @@ func (d *Decoder) readHeader() error {
 	}
 	d.header.Version = v
 	pubOff := d.Offset()
-	pub, err := d.mbUint32("the public identifier")
+	pub, err := d.mbUint32("the public identifier", ErrHeader)
 	if err != nil {
 		return err
 	}
 	var pubIndex uint32
 	if pub == 0 {
 		// Public identifier given as a string-table index (WBXML 1.3 section 5.5).
-		if pubIndex, err = d.mbUint32("the public identifier's string-table index"); err != nil {
+		if pubIndex, err = d.mbUint32("the public identifier's string-table index", ErrHeader); err != nil {
 			return err
 		}
 	}
 	d.header.PublicID = pub
 	csOff := d.Offset()
-	cs, err := d.mbUint32("the charset")
+	cs, err := d.mbUint32("the charset", ErrHeader)
 	if err != nil {
 		return err
 	}
@@ -347,17 +358,14 @@ func (d *Decoder) readHeader() error {
 	}
 	d.header.Charset = cs
 	stOff := d.Offset()
-	stLen, err := d.mbUint32("the string table length")
+	stLen, err := d.mbUint32("the string table length", ErrHeader)
 	if err != nil {
 		return err
 	}
 	if int64(stLen) > int64(d.lim.MaxStringTableSize) {
 		return syntaxErr(stOff, ErrLimit, "string table of %d bytes exceeds the %d-byte limit", stLen, d.lim.MaxStringTableSize)
 	}
-	if d.r == nil && int64(stLen) > int64(d.avail()) {
-		return syntaxErr(stOff, ErrTruncated, "string table claims %d bytes, only %d remain", stLen, d.avail())
-	}
-	if err := d.need(int(stLen), "the string table"); err != nil {
+	if err := d.needClaim(int(stLen), stOff, "string table"); err != nil {
 		return err
 	}
 	// The table outlives the window, so it is copied in streaming mode.
@@ -517,7 +525,7 @@ func (d *Decoder) next() (Token, error) {
 			if err := d.inElement(off, "inline string"); err != nil {
 				return Token{}, err
 			}
-			s, err := d.termString(d.lim.MaxStringLength)
+			s, err := d.termString(d.lim.MaxStringLength, off)
 			if err != nil {
 				return Token{}, err
 			}
@@ -529,7 +537,7 @@ func (d *Decoder) next() (Token, error) {
 			if err := d.inElement(off, "string-table reference"); err != nil {
 				return Token{}, err
 			}
-			idx, err := d.mbUint32("a STR_T index")
+			idx, err := d.mbUint32("a STR_T index", ErrBadInteger)
 			if err != nil {
 				return Token{}, err
 			}
@@ -542,7 +550,7 @@ func (d *Decoder) next() (Token, error) {
 			if err := d.inElement(off, "character entity"); err != nil {
 				return Token{}, err
 			}
-			cp, err := d.mbUint32("an ENTITY")
+			cp, err := d.mbUint32("an ENTITY", ErrBadInteger)
 			if err != nil {
 				return Token{}, err
 			}
@@ -559,17 +567,14 @@ func (d *Decoder) next() (Token, error) {
 			if err := d.inElement(off, "OPAQUE value"); err != nil {
 				return Token{}, err
 			}
-			n, err := d.mbUint32("an OPAQUE length")
+			n, err := d.mbUint32("an OPAQUE length", ErrBadInteger)
 			if err != nil {
 				return Token{}, err
 			}
 			if int64(n) > int64(d.lim.MaxOpaqueLength) {
 				return Token{}, syntaxErr(off, ErrLimit, "OPAQUE of %d bytes exceeds the %d-byte limit", n, d.lim.MaxOpaqueLength)
 			}
-			if d.r == nil && int64(n) > int64(d.avail()) {
-				return Token{}, syntaxErr(off, ErrTruncated, "OPAQUE claims %d bytes, only %d remain", n, d.avail())
-			}
-			if err := d.need(int(n), "an OPAQUE value"); err != nil {
+			if err := d.needClaim(int(n), off, "OPAQUE"); err != nil {
 				return Token{}, err
 			}
 			data := d.buf[d.pos : d.pos+int(n) : d.pos+int(n)]

@@ -28,10 +28,13 @@ var (
 	ErrInvalidEntity = errors.New("invalid character entity")
 	// ErrStringTable: a STR_T or public-id reference outside the string table.
 	ErrStringTable = errors.New("bad string table reference")
-	// ErrStructure: END without an open element, content outside the root, a second root.
+	// ErrStructure: END without an open element, or content outside the root element.
 	ErrStructure = errors.New("malformed structure")
-	// ErrTrailingData: bytes after the root element's END.
+	// ErrTrailingData: bytes after the root element's END, a second root element included.
 	ErrTrailingData = errors.New("trailing data")
+	// ErrBadInteger: a multi-byte integer in the body (STR_T index, ENTITY, OPAQUE
+	// length) longer than 5 bytes or above 32 bits. In the header it is ErrHeader.
+	ErrBadInteger = errors.New("bad multi-byte integer")
 	// ErrLimit: a configured limit (depth, document, string, opaque, string table) was exceeded.
 	ErrLimit = errors.New("limit exceeded")
 	// ErrInvalidInput: the encoder was asked to write something WBXML cannot carry.

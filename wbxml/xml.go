@@ -53,7 +53,9 @@ func WriteXML(w io.Writer, root *Node) error {
 	if root == nil || root.Kind != ElementNode {
 		return encodeErr(ErrStructure, "WriteXML needs an element as the root")
 	}
-	x := &xmlWriter{w: bufio.NewWriter(w), rootPage: root.Tag.Page}
+	// The root's page is the default namespace only when the root is a known tag:
+	// an unknown root is written as a bridge element and declares no default.
+	x := &xmlWriter{w: bufio.NewWriter(w), rootPage: root.Tag.Page, rootDefault: root.Tag.Known()}
 	pages := map[uint8]bool{}
 	x.scan(root, pages)
 	x.w.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
@@ -79,9 +81,10 @@ func WriteXML(w io.Writer, root *Node) error {
 }
 
 type xmlWriter struct {
-	w          *bufio.Writer
-	rootPage   uint8
-	needBridge bool
+	w           *bufio.Writer
+	rootPage    uint8
+	rootDefault bool // rootPage is declared as the default namespace
+	needBridge  bool
 }
 
 // scan records the known pages the tree uses and whether bridge markers are needed.
@@ -93,7 +96,16 @@ func (x *xmlWriter) scan(n *Node, pages map[uint8]bool) {
 		} else {
 			x.needBridge = true
 		}
+		// Content written compact (beside elements, or several runs) wraps a
+		// whitespace-only text run in <wbxml:data>: see element.
+		hasElem := false
 		for _, c := range n.Children {
+			hasElem = hasElem || c.Kind == ElementNode
+		}
+		for _, c := range n.Children {
+			if (hasElem || len(n.Children) > 1) && c.Kind == TextNode && len(bytes.Trim(c.Data, xmlSpace)) == 0 {
+				x.needBridge = true
+			}
 			x.scan(c, pages)
 		}
 	case OpaqueNode:
@@ -109,7 +121,7 @@ func (x *xmlWriter) name(t Tag) string {
 	switch {
 	case !t.Known():
 		return fmt.Sprintf("%s:raw-%d-%02X", bridgePrefix, t.Page, t.Token)
-	case t.Page == x.rootPage:
+	case t.Page == x.rootPage && x.rootDefault:
 		return t.Name()
 	default:
 		return prefixFor(t.Page) + ":" + t.Name()
@@ -158,7 +170,7 @@ func (x *xmlWriter) element(n *Node, depth int, extra string) {
 			switch {
 			case c.Kind == ElementNode:
 				x.element(c, -1, "")
-			case dataAttr(c) == "" && len(bytes.Trim(c.Data, " \t\r\n")) > 0:
+			case dataAttr(c) == "" && len(bytes.Trim(c.Data, xmlSpace)) > 0:
 				x.data(c)
 			default:
 				// Marked data, and whitespace-only text that a reader would
@@ -314,12 +326,17 @@ func ReadXML(r io.Reader) (*Node, error) {
 			if err := finishElement(f.n, f.opaque, f.b64string, f.bridgeData, kept); err != nil {
 				return nil, errAt("%s", err)
 			}
+			if f.bridgeData && f.n.Kind == TextNode && len(f.n.Data) == 0 {
+				// An empty <wbxml:data/> carries nothing: the tree has no empty text.
+				parent := stack[len(stack)-1].n
+				parent.Children = parent.Children[:len(parent.Children)-1]
+			}
 		case xml.CharData:
 			if len(t) == 0 {
 				continue // an empty CDATA section: no text, as in ReadDocument
 			}
 			if len(stack) == 0 {
-				if len(bytes.TrimSpace(t)) > 0 {
+				if len(bytes.Trim(t, xmlSpace)) > 0 {
 					return nil, errAt("text outside the root element")
 				}
 				continue
@@ -342,6 +359,10 @@ func ReadXML(r io.Reader) (*Node, error) {
 	}
 	return root, nil
 }
+
+// xmlSpace is the white space of XML 1.0 (production S): the only characters layout
+// may add between elements.
+const xmlSpace = " \t\r\n"
 
 // lineReader records where lines start as the XML is read, so an error can give the
 // line and column of any offset already read.
@@ -398,7 +419,7 @@ func finishElement(n *Node, opaque, b64string, bridgeData bool, kept map[*Node]b
 		}
 		children := n.Children[:0]
 		for _, c := range n.Children {
-			if c.Kind == TextNode && !kept[c] && len(bytes.Trim(c.Data, " \t\r\n")) == 0 {
+			if c.Kind == TextNode && !kept[c] && len(bytes.Trim(c.Data, xmlSpace)) == 0 {
 				continue
 			}
 			children = append(children, c)
