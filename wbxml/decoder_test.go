@@ -194,7 +194,6 @@ type decodeErrorCase struct {
 	bytesOnly bool
 }
 
-
 // strTableDoc is a header with the string table "ab\x00" (7 bytes) then body, which
 // therefore starts at offset 7.
 func strTableDoc(body ...byte) []byte {
