@@ -73,11 +73,13 @@ func (op ChangeOp) String() string {
 }
 
 // FolderChange is one Add, Update or Delete. A Delete carries only ServerID.
+// (The one-byte fields come last so a change is 56 bytes, not 64: a 100,000-folder
+// hierarchy is that many of them.)
 type FolderChange struct {
-	Op          ChangeOp
 	ServerID    string
 	ParentID    string // "0" for a folder at the top of the hierarchy
 	DisplayName string
+	Op          ChangeOp
 	Type        FolderType
 }
 
@@ -606,7 +608,7 @@ func (p *parser) change(c *FolderChange, op ChangeOp, n int) error {
 			if err != nil {
 				return err
 			}
-			c.ParentID = p.intern(s)
+			p.setParent(s, c)
 		case fDisplayName:
 			s, err := p.text(f, 0)
 			if err != nil {
@@ -641,21 +643,18 @@ func (p *parser) change(c *FolderChange, op ChangeOp, n int) error {
 // specOf is the MS-ASCMD section of each required child of Add and Update.
 var specOf = map[field]string{fParentID: "129.2", fDisplayName: "49.4", fType: "186.3"}
 
-// intern returns a ParentId, sharing the string with the previous change's when they
-// are equal: most folders sit under "0" or under the same parent as their neighbour,
-// and this comparison allocates nothing.
-func (p *parser) intern(b []byte) string {
-	switch {
-	case string(b) == "0":
-		return "0"
-	case string(b) == p.lastParent:
-		return p.lastParent
+// setParent sets a ParentId: "0" (the top of the hierarchy, the most common value)
+// is a shared constant; any other goes to the arena like the other strings.
+func (p *parser) setParent(b []byte, c *FolderChange) {
+	if string(b) == "0" {
+		c.ParentID = "0"
+		return
 	}
-	p.lastParent = string(b)
-	return p.lastParent
+	p.arena.add(b, p.changeIndex, fParentID, &c.ParentID)
 }
 
-// arena gives the many small strings of a hierarchy (ServerIds, DisplayNames) a few
+// arena gives the many small strings of a hierarchy (ServerIds, ParentIds,
+// DisplayNames) a few
 // shared backing strings instead of one allocation each: text is appended to a
 // chunk, and when the chunk is full it becomes one string that the pending fields
 // are set to slices of. Fields are found again by change index, so growth of the
@@ -700,9 +699,12 @@ func (a *arena) flush(changes []FolderChange) {
 	whole := a.b.String()
 	for _, f := range a.pending {
 		c := &changes[f.change]
-		if f.which == fServerID {
+		switch f.which {
+		case fServerID:
 			c.ServerID = whole[f.start:f.end]
-		} else {
+		case fParentID:
+			c.ParentID = whole[f.start:f.end]
+		default:
 			c.DisplayName = whole[f.start:f.end]
 		}
 	}

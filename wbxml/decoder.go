@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -630,22 +631,31 @@ func scanString(b []byte) int {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		w := binary.LittleEndian.Uint64(b[i:])
-		if (w-lo)&^w&hi != 0 {
-			break // a zero byte in this word
+		if z := (w - lo) &^ w & hi; z != 0 {
+			// The lowest flagged byte is the first NUL exactly (a borrow only runs
+			// upward from a real zero byte), so its index comes straight from z.
+			k := bits.TrailingZeros64(z) >> 3
+			high |= w & (1<<(8*k) - 1)
+			return validEnd(b, i+k, high)
 		}
 		high |= w
 	}
 	for ; i < len(b); i++ {
-		c := b[i]
-		if c == 0 {
-			if high&hi != 0 && !utf8.Valid(b[:i]) {
-				return -1
-			}
-			return i
+		if b[i] == 0 {
+			return validEnd(b, i, high)
 		}
-		high |= uint64(c)
+		high |= uint64(b[i])
 	}
 	return -1
+}
+
+// validEnd returns n when b[:n] is valid UTF-8 (always so when no byte had the high
+// bit, as high records), else -1.
+func validEnd(b []byte, n int, high uint64) int {
+	if high&0x8080808080808080 != 0 && !utf8.Valid(b[:n]) {
+		return -1
+	}
+	return n
 }
 
 // invalidUTF8At returns the index of the first byte of s that breaks UTF-8.
