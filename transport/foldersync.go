@@ -334,7 +334,6 @@ func DecodeFolderSyncResponse(d *wbxml.Decoder) (*FolderSyncResponse, error) {
 type parser struct {
 	d           *wbxml.Decoder
 	tok         wbxml.Token
-	lastParent  string   // the previous ParentId, shared by consecutive siblings
 	arena       arena    // backs ServerId and DisplayName strings
 	op          ChangeOp // the change being read, for error paths
 	n           int      // its index among changes of its kind, from 1
