@@ -158,10 +158,17 @@ func (r *FolderSyncRequest) MarshalWBXML() ([]byte, error) {
 // MarshalWBXML encodes the response. Optional elements are written when Present says
 // so or when they have a value (a SyncKey, at least one change).
 func (r *FolderSyncResponse) MarshalWBXML() ([]byte, error) {
-	enc := wbxml.NewEncoder(nil)
+	return r.AppendWBXML(make([]byte, 0, r.encodedSizeHint()))
+}
+
+// AppendWBXML appends the encoded response to dst and returns the extended slice,
+// in the manner of encoding.BinaryAppender: a server encoding many responses reuses
+// one buffer (AppendWBXML(buf[:0])).
+func (r *FolderSyncResponse) AppendWBXML(dst []byte) ([]byte, error) {
+	enc := wbxml.NewAppendEncoder(dst)
 	enc.Grow(r.encodedSizeHint())
 	if err := r.encode(enc); err != nil {
-		return nil, err
+		return dst, err
 	}
 	return enc.Bytes(), nil
 }

@@ -324,3 +324,28 @@ func TestGeneratedDocumentsDecode(t *testing.T) {
 		assert.Equal(t, body, out, name)
 	}
 }
+
+func TestAppendWBXMLKeepsPrefixAndReusesBuffer(t *testing.T) {
+	resp := transport.NewSuccessResponse("k1", []transport.FolderChange{
+		{Op: transport.OpAdd, ServerID: "1", ParentID: "0", DisplayName: "Inbox", Type: transport.FolderInbox},
+	})
+	want, err := resp.MarshalWBXML()
+	require.NoError(t, err)
+
+	out, err := resp.AppendWBXML([]byte("prefix"))
+	require.NoError(t, err)
+	assert.Equal(t, append([]byte("prefix"), want...), out)
+
+	buf := make([]byte, 0, 4096)
+	for i := 0; i < 3; i++ {
+		buf, err = resp.AppendWBXML(buf[:0])
+		require.NoError(t, err)
+		assert.Equal(t, want, buf)
+	}
+	assert.Equal(t, 4096, cap(buf), "a large enough buffer is reused, not replaced")
+
+	bad := transport.NewSuccessResponse("k", []transport.FolderChange{{ServerID: "x"}})
+	out, err = bad.AppendWBXML([]byte("keep"))
+	require.Error(t, err)
+	assert.Equal(t, []byte("keep"), out, "on error dst is returned as it was")
+}

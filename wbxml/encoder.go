@@ -1,10 +1,9 @@
 package wbxml
 
 import (
-	"bytes"
 	"io"
+	"math/bits"
 	"slices"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -36,6 +35,10 @@ type Encoder struct {
 // NewEncoder returns an Encoder writing to w. With a nil w the Encoder keeps the
 // whole document in memory for Bytes: the fast path when the caller wants a []byte.
 func NewEncoder(w io.Writer) *Encoder { return &Encoder{w: w} }
+
+// NewAppendEncoder returns an Encoder that appends the document to dst and keeps it
+// for Bytes, so a caller encoding many documents can reuse one buffer.
+func NewAppendEncoder(dst []byte) *Encoder { return &Encoder{buf: dst[:len(dst):cap(dst)]} }
 
 // Bytes returns the document encoded so far by an Encoder made with a nil writer
 // (after Close, the whole document). It aliases the Encoder's buffer.
@@ -118,12 +121,38 @@ func (e *Encoder) EndElement() error {
 // whose only content is empty text is written without the content flag. Text must
 // be UTF-8 without NUL (NUL terminates STR_I); send binary through Opaque.
 func (e *Encoder) Text(s []byte) error {
-	return writeText(e, s, bytes.IndexByte(s, 0), utf8.Valid(s))
+	nul, ascii := scanText(s)
+	return writeText(e, s, nul, ascii || utf8.Valid(s))
 }
 
 // TextString is Text for a string; it does not copy s.
 func (e *Encoder) TextString(s string) error {
-	return writeText(e, s, strings.IndexByte(s, 0), utf8.ValidString(s))
+	nul, ascii := scanText(s)
+	return writeText(e, s, nul, ascii || utf8.ValidString(s))
+}
+
+// scanText finds the first NUL in s (-1 if none) and reports whether s is all
+// ASCII, in one pass of eight bytes at a time: most ActiveSync text is ASCII and
+// then needs no UTF-8 validation.
+func scanText[T ~string | ~[]byte](s T) (nul int, ascii bool) {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	var acc uint64
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if z := (w - lo) &^ w & hi; z != 0 {
+			return i + bits.TrailingZeros64(z)>>3, false
+		}
+		acc |= w
+	}
+	for ; i < len(s); i++ {
+		if s[i] == 0 {
+			return i, false
+		}
+		acc |= uint64(s[i])
+	}
+	return -1, acc&hi == 0
 }
 
 // writeText is the one STR_I writer behind Text and TextString; nul is the index of

@@ -559,3 +559,20 @@ func TestVersions(t *testing.T) {
 	assert.Equal(t, "12.1, 14.0, 14.1, 16.0, 16.1", wbxml.Versions(0b1111100).String())
 	assert.False(t, wbxml.Versions(0).Has(wbxml.V2_5))
 }
+
+func TestNewAppendEncoder(t *testing.T) {
+	enc := wbxml.NewAppendEncoder([]byte{0xAA})
+	require.NoError(t, enc.StartElement(wbxml.MustTag("FolderHierarchy", "SyncKey")))
+	require.NoError(t, enc.TextString("é"))
+	require.NoError(t, enc.EndElement())
+	require.NoError(t, enc.Close())
+	assert.Equal(t, []byte{0xAA, 0x03, 0x01, 0x6A, 0x00, 0x00, 0x07, 0x52, 0x03, 0xC3, 0xA9, 0x00, 0x01}, enc.Bytes())
+
+	// Non-ASCII text is still validated; ASCII skips it.
+	enc = wbxml.NewAppendEncoder(nil)
+	require.NoError(t, enc.StartElement(wbxml.MustTag("FolderHierarchy", "SyncKey")))
+	assert.ErrorIs(t, enc.TextString("ab\xffcdefghij"), wbxml.ErrInvalidUTF8)
+	enc = wbxml.NewAppendEncoder(nil)
+	require.NoError(t, enc.StartElement(wbxml.MustTag("FolderHierarchy", "SyncKey")))
+	assert.ErrorIs(t, enc.TextString("abcdefghij\x00k"), wbxml.ErrInvalidInput, "NUL found in the second word")
+}
