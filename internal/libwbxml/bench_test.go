@@ -21,6 +21,7 @@ func BenchmarkLibwbxmlToXML(b *testing.B) {
 		b.Run(fmt.Sprintf("folders=%d", n), func(b *testing.B) {
 			body := doc(b, n)
 			b.SetBytes(int64(len(body)))
+			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if _, err := WBXMLToXML(body); err != nil {
 					b.Fatal(err)
@@ -35,6 +36,7 @@ func BenchmarkFoldersyncToXML(b *testing.B) {
 	body := doc(b, 10000)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		d, err := wbxml.Unmarshal(body)
 		if err != nil {
@@ -51,6 +53,7 @@ func BenchmarkFoldersyncTyped(b *testing.B) {
 	body := doc(b, 10000)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := transport.UnmarshalFolderSyncResponse(body); err != nil {
 			b.Fatal(err)
