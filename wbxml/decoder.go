@@ -201,9 +201,6 @@ func (d *Decoder) avail() int { return len(d.buf) - d.pos }
 // so a huge length claim in a short input fails as truncated without the
 // allocation. what names the item for the error message.
 func (d *Decoder) need(n int, what string) error {
-	if d.avail() >= n {
-		return nil
-	}
 	for d.avail() < n {
 		if d.eof {
 			return syntaxErr(d.base+int64(len(d.buf)), ErrTruncated, "input ends inside %s: %d more bytes needed", what, n-d.avail())
@@ -239,7 +236,8 @@ func (d *Decoder) fill(want int) error {
 		d.pos = 0
 	}
 	if cap(d.buf)-len(d.buf) < 512 || cap(d.buf)-len(d.buf) < want && cap(d.buf) < 64<<10 {
-		// Grow by doubling, but only because the buffer is full of received data.
+		// Double the buffer when under 512 bytes of room are left, or (up to 64 KiB)
+		// when the caller needs more than the room: growth follows the data received.
 		newCap := max(2*cap(d.buf), 4096)
 		nb := make([]byte, len(d.buf), newCap)
 		copy(nb, d.buf)
