@@ -35,7 +35,7 @@ const (
 )
 
 type info struct {
-	name, description string
+	name, description  string
 	terminal, inFlight bool
 }
 
