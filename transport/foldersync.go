@@ -14,6 +14,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/easkit/foldersync/wbxml"
 )
@@ -126,7 +127,8 @@ func NewStatusResponse(status int) *FolderSyncResponse {
 type FieldError struct {
 	// Field is the element path, e.g. "FolderSync/Changes/Add[3]/Type".
 	Field string
-	// Offset is the byte offset of the element in the body.
+	// Offset is the byte offset of the element in the body, or -1 when the error is
+	// about a value to encode (Validate).
 	Offset int64
 	// Value is the offending text, when there is one.
 	Value string
@@ -134,10 +136,14 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string {
+	s := e.Field + ": " + e.Msg
 	if e.Value != "" {
-		return fmt.Sprintf("offset %d: %s: %s (value %q)", e.Offset, e.Field, e.Msg, e.Value)
+		s += fmt.Sprintf(" (value %q)", e.Value)
 	}
-	return fmt.Sprintf("offset %d: %s: %s", e.Offset, e.Field, e.Msg)
+	if e.Offset < 0 { // a value to encode, not a body: there is no offset
+		return s
+	}
+	return fmt.Sprintf("offset %d: %s", e.Offset, s)
 }
 
 // MarshalWBXML encodes the request (header, FolderSync, SyncKey).
@@ -158,7 +164,7 @@ func (r *FolderSyncRequest) MarshalWBXML() ([]byte, error) {
 // MarshalWBXML encodes the response. Optional elements are written when Present says
 // so or when they have a value (a SyncKey, at least one change).
 func (r *FolderSyncResponse) MarshalWBXML() ([]byte, error) {
-	return r.AppendWBXML(make([]byte, 0, r.encodedSizeHint()))
+	return r.AppendWBXML(nil)
 }
 
 // AppendWBXML appends the encoded response to dst and returns the extended slice,
@@ -184,55 +190,85 @@ func (r *FolderSyncResponse) encodedSizeHint() int {
 	return n
 }
 
-// EncodeWBXML writes the encoded response to w.
+// EncodeWBXML writes the encoded response to w; the Encoder hands w its output in
+// pieces of about 64 KiB rather than buffering the whole document.
 func (r *FolderSyncResponse) EncodeWBXML(w io.Writer) error {
-	enc := wbxml.NewEncoder(w)
-	enc.Grow(min(r.encodedSizeHint(), 64<<10))
-	return r.encode(enc)
+	return r.encode(wbxml.NewEncoder(w))
+}
+
+// Validate reports what would make a decoder (ours included) reject the response:
+// a negative Status or Count, a SyncKey or ServerId over 64 characters, a change
+// without an operation or a ServerId, an Add or Update with an invalid Type.
+// MarshalWBXML and AppendWBXML call it first, so nothing invalid is ever written.
+func (r *FolderSyncResponse) Validate() error {
+	bad := func(field, msg string) error { return &FieldError{Field: field, Offset: -1, Msg: msg} }
+	switch {
+	case r.Status < 0:
+		return bad("FolderSync/Status", fmt.Sprintf("negative status %d", r.Status))
+	case r.Count < 0:
+		return bad("FolderSync/Changes/Count", fmt.Sprintf("negative count %d", r.Count))
+	case utf8.RuneCountInString(r.SyncKey) > MaxSyncKeyLength:
+		return bad("FolderSync/SyncKey", fmt.Sprintf("longer than the %d characters MS-ASCMD 2.2.3.181.2 allows", MaxSyncKeyLength))
+	}
+	for i := range r.Changes {
+		c := &r.Changes[i]
+		where := fmt.Sprintf("FolderSync/Changes[%d]", i)
+		switch {
+		case c.Op != OpAdd && c.Op != OpUpdate && c.Op != OpDelete:
+			return bad(where, fmt.Sprintf("change has no operation (Op %d): set OpAdd, OpUpdate or OpDelete", c.Op))
+		case c.ServerID == "":
+			return bad(where+"/ServerId", "empty: a folder needs a ServerId (MS-ASCMD 2.2.3.166.4)")
+		case utf8.RuneCountInString(c.ServerID) > MaxServerIDLength || utf8.RuneCountInString(c.ParentID) > MaxServerIDLength:
+			return bad(where, fmt.Sprintf("ServerId or ParentId longer than the %d characters MS-ASCMD 2.2.3.166.4 allows", MaxServerIDLength))
+		case c.Op != OpDelete && !c.Type.Valid():
+			return bad(where+"/Type", fmt.Sprintf("folder type %d: MS-ASCMD 2.2.3.186.3 defines 1-19", c.Type))
+		}
+	}
+	return nil
 }
 
 func (r *FolderSyncResponse) encode(enc *wbxml.Encoder) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
 	var num [20]byte
 	text := func(t wbxml.Tag, s string) {
 		enc.StartElement(t)
 		enc.TextString(s)
 		enc.EndElement()
 	}
+	number := func(t wbxml.Tag, v int) {
+		enc.StartElement(t)
+		enc.Text(strconv.AppendInt(num[:0], int64(v), 10))
+		enc.EndElement()
+	}
 	enc.StartElement(tagFolderSync)
-	enc.StartElement(tagStatus)
-	enc.Text(strconv.AppendInt(num[:0], int64(r.Status), 10))
-	enc.EndElement()
+	number(tagStatus, r.Status)
 	if r.Present.SyncKey || r.SyncKey != "" {
 		text(tagSyncKey, r.SyncKey)
 	}
 	if r.Present.Changes || r.Present.Count || len(r.Changes) > 0 {
 		enc.StartElement(tagChanges)
-		if r.Present.Count || len(r.Changes) > 0 {
-			enc.StartElement(tagCount)
-			enc.Text(strconv.AppendInt(num[:0], int64(r.Count), 10))
-			enc.EndElement()
+		if r.Present.Count || r.Count != 0 {
+			number(tagCount, r.Count)
 		}
 		for i := range r.Changes {
 			c := &r.Changes[i]
-			switch c.Op {
-			case OpAdd:
-				enc.StartElement(tagAdd)
-			case OpUpdate:
-				enc.StartElement(tagUpdate)
-			case OpDelete:
+			if c.Op == OpDelete {
 				enc.StartElement(tagDelete)
 				text(tagServerID, c.ServerID)
 				enc.EndElement()
 				continue
-			default:
-				return &FieldError{Field: fmt.Sprintf("FolderSync/Changes[%d]", i), Msg: fmt.Sprintf("change has no operation (Op %d): set OpAdd, OpUpdate or OpDelete", c.Op)}
+			}
+			if c.Op == OpAdd {
+				enc.StartElement(tagAdd)
+			} else {
+				enc.StartElement(tagUpdate)
 			}
 			text(tagServerID, c.ServerID)
 			text(tagParentID, c.ParentID)
 			text(tagDisplayName, c.DisplayName)
-			enc.StartElement(tagType)
-			enc.Text(strconv.AppendUint(num[:0], uint64(c.Type), 10))
-			enc.EndElement()
+			number(tagType, int(c.Type))
 			enc.EndElement()
 		}
 		enc.EndElement()
@@ -437,7 +473,7 @@ func (p *parser) child(parent field) error {
 		case wbxml.StartElement, wbxml.EndElement:
 			return nil
 		default:
-			if p.tok.Kind == wbxml.Text && len(bytes.TrimSpace(p.tok.Data)) == 0 {
+			if p.tok.Kind == wbxml.Text && len(bytes.Trim(p.tok.Data, " \t\r\n")) == 0 {
 				continue // whitespace between elements, as some encoders keep
 			}
 			return p.fieldErr(p.tok.Offset, parent, string(truncate(p.tok.Data)), fmt.Sprintf("<%s> holds elements, not text", p.path(parent)))
@@ -460,8 +496,12 @@ func (p *parser) text(f field, maxLen int) ([]byte, error) {
 		}
 		return nil, err
 	}
+	// MS-ASCMD limits SyncKey and ServerId to 64 characters, not bytes; a string of
+	// at most maxLen bytes has at most maxLen characters, so counting is rarely needed.
 	if maxLen > 0 && len(out) > maxLen {
-		return nil, p.fieldErr(startOff, f, string(truncate(out)), fmt.Sprintf("%d bytes, longer than the %d MS-ASCMD allows", len(out), maxLen))
+		if n := utf8.RuneCount(out); n > maxLen {
+			return nil, p.fieldErr(startOff, f, string(truncate(out)), fmt.Sprintf("%d characters, longer than the %d MS-ASCMD allows", n, maxLen))
+		}
 	}
 	return out, nil
 }

@@ -349,3 +349,85 @@ func TestAppendWBXMLKeepsPrefixAndReusesBuffer(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, []byte("keep"), out, "on error dst is returned as it was")
 }
+
+// Review findings, kept as regression tests.
+func TestReEncodingKeepsAnAbsentCount(t *testing.T) {
+	body := doc(t, tx("Status", "1"), tx("SyncKey", "2"), el("Changes", el("Delete", tx("ServerId", "7"))))
+	resp, err := transport.UnmarshalFolderSyncResponse(body)
+	require.NoError(t, err)
+	assert.False(t, resp.Present.Count)
+	out, err := resp.MarshalWBXML()
+	require.NoError(t, err)
+	assert.Equal(t, body, out, "no <Count>0</Count> appears that the server did not send")
+}
+
+func TestLimitsCountCharactersNotBytes(t *testing.T) {
+	cyr := func(n int) string { return strings.Repeat("Ж", n) } // 2 bytes each
+	_, err := transport.UnmarshalFolderSyncResponse(doc(t, tx("Status", "1"), el("Changes", add(cyr(64), "0", "a", "1"))))
+	require.NoError(t, err, "64 characters (128 bytes) is within MS-ASCMD's 64")
+	_, err = transport.UnmarshalFolderSyncResponse(doc(t, tx("Status", "1"), el("Changes", add(cyr(65), "0", "a", "1"))))
+	var fe *transport.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Contains(t, fe.Msg, "65 characters")
+}
+
+func TestNonBreakingSpaceBetweenElementsIsNotLayout(t *testing.T) {
+	// An ENTITY U+00A0 directly inside Changes is text, not layout white space.
+	body := doc(t, tx("Status", "1"), wbxml.NewElement(fh("Changes"), &wbxml.Node{Kind: wbxml.TextNode, Data: []byte("\u00a0")}))
+	_, err := transport.UnmarshalFolderSyncResponse(body)
+	var fe *transport.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Contains(t, fe.Msg, "holds elements, not text")
+}
+
+func TestEncodeRefusesWhatDecodeRejects(t *testing.T) {
+	ok := transport.FolderChange{Op: transport.OpAdd, ServerID: "1", ParentID: "0", DisplayName: "a", Type: transport.FolderInbox}
+	with := func(f func(*transport.FolderChange)) *transport.FolderSyncResponse {
+		c := ok
+		f(&c)
+		return transport.NewSuccessResponse("1", []transport.FolderChange{c})
+	}
+	cases := map[string]*transport.FolderSyncResponse{
+		"negative status":   transport.NewStatusResponse(-1),
+		"negative count":    {Status: 1, Count: -2},
+		"long synckey":      transport.NewSuccessResponse(strings.Repeat("k", 65), nil),
+		"no op":             with(func(c *transport.FolderChange) { c.Op = 0 }),
+		"empty serverid":    with(func(c *transport.FolderChange) { c.ServerID = "" }),
+		"long serverid":     with(func(c *transport.FolderChange) { c.ServerID = strings.Repeat("s", 65) }),
+		"long parentid":     with(func(c *transport.FolderChange) { c.ParentID = strings.Repeat("p", 65) }),
+		"type 0 on add":     with(func(c *transport.FolderChange) { c.Type = 0 }),
+		"type 20 on update": with(func(c *transport.FolderChange) { c.Op, c.Type = transport.OpUpdate, 20 }),
+	}
+	for name, resp := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := resp.MarshalWBXML()
+			var fe *transport.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, int64(-1), fe.Offset)
+			assert.NotContains(t, err.Error(), "offset")
+			assert.ErrorAs(t, resp.Validate(), &fe)
+			var buf bytes.Buffer
+			assert.Error(t, resp.EncodeWBXML(&buf))
+			assert.Zero(t, buf.Len(), "nothing is written for an invalid response")
+		})
+	}
+	del := transport.NewSuccessResponse("1", []transport.FolderChange{{Op: transport.OpDelete, ServerID: "9"}})
+	assert.NoError(t, del.Validate(), "a Delete needs no Type")
+}
+
+func TestEncodeWBXMLStreamsLargeResponses(t *testing.T) {
+	body := testutil.FolderSyncBody(t, 3000, 5, false)
+	resp, err := transport.UnmarshalFolderSyncResponse(body)
+	require.NoError(t, err)
+	w := &countingWriter{}
+	require.NoError(t, resp.EncodeWBXML(w))
+	assert.Equal(t, body, w.buf.Bytes())
+	assert.Greater(t, w.writes, 3, "a 300 KB response is written in pieces, not buffered whole")
+}
+
+type countingWriter struct {
+	buf    bytes.Buffer
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.writes++; return w.buf.Write(p) }

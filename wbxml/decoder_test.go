@@ -1186,3 +1186,20 @@ func TestDecodeRemaining(t *testing.T) {
 	assert.Equal(t, int64(0), d.Remaining())
 	assert.Equal(t, int64(-1), wbxml.NewDecoder(bytes.NewReader(in)).Remaining())
 }
+
+// Review finding: ReadDocument on a Decoder that already returned tokens used to
+// panic; it is now an error.
+func TestReadDocumentAfterTokensIsAnError(t *testing.T) {
+	body := []byte{0x03, 0x01, 0x6A, 0x00, 0x00, 0x07, 0x56, 0x52, 0x03, '0', 0x00, 0x01, 0x01}
+	d := wbxml.NewDecoderBytes(body)
+	_, err := d.Next()
+	require.NoError(t, err)
+	_, err = wbxml.ReadDocument(d)
+	requireSyntaxError(t, err, wbxml.ErrStructure, 7)
+
+	d = wbxml.NewDecoderBytes([]byte{0x03, 0x01, 0x6A, 0x00, 0x45})
+	_, err = d.Next() // a content-less root: its EndElement is pending
+	require.NoError(t, err)
+	_, err = wbxml.ReadDocument(d)
+	assert.ErrorIs(t, err, wbxml.ErrStructure)
+}

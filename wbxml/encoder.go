@@ -32,6 +32,9 @@ type Encoder struct {
 	err      error
 }
 
+// flushSize is how much output an Encoder with a writer buffers before writing.
+const flushSize = 64 << 10
+
 // NewEncoder returns an Encoder writing to w. With a nil w the Encoder keeps the
 // whole document in memory for Bytes: the fast path when the caller wants a []byte.
 func NewEncoder(w io.Writer) *Encoder { return &Encoder{w: w} }
@@ -84,6 +87,13 @@ func (e *Encoder) StartElement(t Tag) error {
 	e.flushPending(true)
 	if e.rootDone {
 		return e.fail(encodeErr(ErrStructure, "second root element <%s>: a document has one root", t))
+	}
+	if e.w != nil && len(e.buf) >= flushSize {
+		// Stream to the writer instead of buffering the whole document; nothing
+		// pending is in the buffer (a held-back start tag is appended later).
+		if err := e.Flush(); err != nil {
+			return err
+		}
 	}
 	if !e.started {
 		e.started = true

@@ -85,11 +85,15 @@ func (n *Node) Elements(t Tag) []*Node {
 // Unmarshal decodes a whole document into a tree under the default limits.
 func Unmarshal(b []byte) (*Document, error) { return ReadDocument(NewDecoderBytes(b)) }
 
-// ReadDocument decodes the rest of d's document into a tree.
+// ReadDocument decodes d's document into a tree. d must not have returned any body
+// token yet: a tree needs the root element.
 func ReadDocument(d *Decoder) (*Document, error) {
 	h, err := d.Header()
 	if err != nil {
 		return nil, err
+	}
+	if d.Depth() > 0 || d.rootDone || d.pendingEnd {
+		return nil, syntaxErr(d.Offset(), ErrStructure, "ReadDocument needs a Decoder positioned before the root element; tokens were already read")
 	}
 	doc := &Document{Header: h}
 	var stack []*Node
@@ -134,15 +138,14 @@ func ReadDocument(d *Decoder) (*Document, error) {
 
 // Marshal encodes the tree under n as a canonical document (see Encoder).
 func Marshal(n *Node) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := NewEncoder(&buf)
+	enc := NewEncoder(nil)
 	if err := EncodeNode(enc, n); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return enc.Bytes(), nil
 }
 
 // EncodeNode writes the tree under n to enc.

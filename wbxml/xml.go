@@ -259,6 +259,9 @@ func ReadXML(r io.Reader) (*Node, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if len(stack) > 0 && stack[len(stack)-1].bridgeData {
+				return nil, errAt("<%s:data> holds text only, not <%s>", bridgePrefix, t.Name.Local)
+			}
 			f := &frame{}
 			var tag Tag
 			switch {
@@ -314,9 +317,6 @@ func ReadXML(r io.Reader) (*Node, error) {
 				root = f.n
 			} else {
 				parent := stack[len(stack)-1]
-				if parent.bridgeData {
-					return nil, errAt("<%s:data> holds text only", bridgePrefix)
-				}
 				parent.n.Children = append(parent.n.Children, f.n)
 			}
 			stack = append(stack, f)

@@ -568,3 +568,11 @@ func TestReadXMLEmptyBridgeDataAndUnicodeSpace(t *testing.T) {
 	require.ErrorAs(t, err, &xe)
 	assert.Contains(t, xe.Msg, "text outside the root element")
 }
+
+// Review finding: an element inside <wbxml:data> was silently dropped.
+func TestReadXMLNestedBridgeDataIsAnError(t *testing.T) {
+	_, err := wbxml.ReadXML(strings.NewReader(`<FolderSync xmlns="FolderHierarchy" xmlns:wbxml="urn:easkit:wbxml"><DisplayName><wbxml:data>a<wbxml:data>b</wbxml:data>c</wbxml:data></DisplayName></FolderSync>`))
+	var xe *wbxml.XMLError
+	require.ErrorAs(t, err, &xe)
+	assert.Contains(t, xe.Msg, "holds text only")
+}
