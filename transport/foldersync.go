@@ -207,25 +207,30 @@ func (r *FolderSyncResponse) Validate() error {
 		return bad("FolderSync/Status", fmt.Sprintf("negative status %d", r.Status))
 	case r.Count < 0:
 		return bad("FolderSync/Changes/Count", fmt.Sprintf("negative count %d", r.Count))
-	case utf8.RuneCountInString(r.SyncKey) > MaxSyncKeyLength:
+	case tooLong(r.SyncKey, MaxSyncKeyLength):
 		return bad("FolderSync/SyncKey", fmt.Sprintf("longer than the %d characters MS-ASCMD 2.2.3.181.2 allows", MaxSyncKeyLength))
 	}
 	for i := range r.Changes {
 		c := &r.Changes[i]
-		where := fmt.Sprintf("FolderSync/Changes[%d]", i)
+		// The field path is built only for an error: this runs on every encode.
+		where := func() string { return fmt.Sprintf("FolderSync/Changes[%d]", i) }
 		switch {
 		case c.Op != OpAdd && c.Op != OpUpdate && c.Op != OpDelete:
-			return bad(where, fmt.Sprintf("change has no operation (Op %d): set OpAdd, OpUpdate or OpDelete", c.Op))
+			return bad(where(), fmt.Sprintf("change has no operation (Op %d): set OpAdd, OpUpdate or OpDelete", c.Op))
 		case c.ServerID == "":
-			return bad(where+"/ServerId", "empty: a folder needs a ServerId (MS-ASCMD 2.2.3.166.4)")
-		case utf8.RuneCountInString(c.ServerID) > MaxServerIDLength || utf8.RuneCountInString(c.ParentID) > MaxServerIDLength:
-			return bad(where, fmt.Sprintf("ServerId or ParentId longer than the %d characters MS-ASCMD 2.2.3.166.4 allows", MaxServerIDLength))
+			return bad(where()+"/ServerId", "empty: a folder needs a ServerId (MS-ASCMD 2.2.3.166.4)")
+		case tooLong(c.ServerID, MaxServerIDLength) || tooLong(c.ParentID, MaxServerIDLength):
+			return bad(where(), fmt.Sprintf("ServerId or ParentId longer than the %d characters MS-ASCMD 2.2.3.166.4 allows", MaxServerIDLength))
 		case c.Op != OpDelete && !c.Type.Valid():
-			return bad(where+"/Type", fmt.Sprintf("folder type %d: MS-ASCMD 2.2.3.186.3 defines 1-19", c.Type))
+			return bad(where()+"/Type", fmt.Sprintf("folder type %d: MS-ASCMD 2.2.3.186.3 defines 1-19", c.Type))
 		}
 	}
 	return nil
 }
+
+// tooLong reports whether s has more than n characters; strings of at most n bytes
+// are never counted.
+func tooLong(s string, n int) bool { return len(s) > n && utf8.RuneCountInString(s) > n }
 
 func (r *FolderSyncResponse) encode(enc *wbxml.Encoder) error {
 	if err := r.Validate(); err != nil {
@@ -639,33 +644,25 @@ func (p *parser) change(c *FolderChange, op ChangeOp, n int) error {
 		}
 		have[idx] = true
 		off := p.tok.Offset
+		limit := 0
+		if f == fServerID || f == fParentID {
+			limit = MaxServerIDLength
+		}
+		s, err := p.text(f, limit)
+		if err != nil {
+			return err
+		}
 		switch f {
 		case fServerID:
-			s, err := p.text(f, MaxServerIDLength)
-			if err != nil {
-				return err
-			}
 			if len(s) == 0 {
 				return p.fieldErr(off, f, "", "empty: a folder needs a ServerId (MS-ASCMD 2.2.3.166.4)")
 			}
 			p.arena.add(s, p.changeIndex, fServerID, &c.ServerID)
 		case fParentID:
-			s, err := p.text(f, MaxServerIDLength)
-			if err != nil {
-				return err
-			}
 			p.setParent(s, c)
 		case fDisplayName:
-			s, err := p.text(f, 0)
-			if err != nil {
-				return err
-			}
 			p.arena.add(s, p.changeIndex, fDisplayName, &c.DisplayName)
 		case fType:
-			s, err := p.text(f, 0)
-			if err != nil {
-				return err
-			}
 			v, ok := parseUint(s)
 			if !ok || v > 255 || !FolderType(v).Valid() {
 				return p.fieldErr(off, f, string(truncate(s)), "not a folder type: MS-ASCMD 2.2.3.186.3 defines 1-19")
@@ -687,7 +684,7 @@ func (p *parser) change(c *FolderChange, op ChangeOp, n int) error {
 }
 
 // specOf is the MS-ASCMD section of each required child of Add and Update.
-var specOf = map[field]string{fParentID: "129.2", fDisplayName: "49.4", fType: "186.3"}
+var specOf = [...]string{fServerID: "166.4", fParentID: "129.2", fDisplayName: "49.4", fType: "186.3"}
 
 // setParent sets a ParentId: "0" (the top of the hierarchy, the most common value)
 // is a shared constant; any other goes to the arena like the other strings.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/bits"
 	"unicode/utf8"
 )
 
@@ -436,10 +435,7 @@ func (d *Decoder) ReadToken(t *Token) error {
 			}
 		case b == tokEnd && len(d.stack) > 0:
 			d.pos++
-			tag := d.stack[len(d.stack)-1]
-			d.stack = d.stack[:len(d.stack)-1]
-			d.rootDone = len(d.stack) == 0
-			t.set(EndElement, tag, false, off)
+			t.set(EndElement, d.pop(), false, off)
 			return nil
 		}
 	}
@@ -514,12 +510,7 @@ func (d *Decoder) next() (Token, error) {
 			if len(d.stack) == 0 {
 				return Token{}, syntaxErr(off, ErrStructure, "END with no open element")
 			}
-			t := d.stack[len(d.stack)-1]
-			d.stack = d.stack[:len(d.stack)-1]
-			if len(d.stack) == 0 {
-				d.rootDone = true
-			}
-			return Token{Kind: EndElement, Tag: t, Offset: off}, nil
+			return Token{Kind: EndElement, Tag: d.pop(), Offset: off}, nil
 		case tokStrI:
 			if err := d.inElement(off, "inline string"); err != nil {
 				return Token{}, err
@@ -553,7 +544,7 @@ func (d *Decoder) next() (Token, error) {
 			if err != nil {
 				return Token{}, err
 			}
-			if cp > utf8.MaxRune || !utf8.ValidRune(rune(cp)) {
+			if !utf8.ValidRune(rune(cp)) {
 				return Token{}, syntaxErr(off, ErrInvalidEntity, "ENTITY U+%04X is not a Unicode scalar value", cp)
 			}
 			if cp == 0 {
@@ -592,7 +583,7 @@ func (d *Decoder) next() (Token, error) {
 		}
 		t := Tag{Page: d.page, Token: b & tagMask}
 		if !d.AllowUnknownTags && !t.Known() {
-			if int(t.Page) < NumPages && t.Page == 3 {
+			if t.Page == 3 {
 				return Token{}, syntaxErr(off, ErrUnknownTag, "tag 0x%02X on code page 3 (AirNotify): the page is no longer in use and defines no tags", t.Token)
 			}
 			return Token{}, syntaxErr(off, ErrUnknownTag, "tag 0x%02X is not defined on code page %d (%s)", t.Token, t.Page, PageNamespace(t.Page))
@@ -610,6 +601,15 @@ func (d *Decoder) next() (Token, error) {
 	}
 }
 
+// pop closes the innermost open element and returns its tag; closing the root ends
+// the document.
+func (d *Decoder) pop() Tag {
+	t := d.stack[len(d.stack)-1]
+	d.stack = d.stack[:len(d.stack)-1]
+	d.rootDone = len(d.stack) == 0
+	return t
+}
+
 // inElement rejects character data outside the root element.
 func (d *Decoder) inElement(off int64, what string) error {
 	if len(d.stack) == 0 {
@@ -624,15 +624,11 @@ func (d *Decoder) inElement(off int64, what string) error {
 // zero byte and a high bit together, so ASCII strings (most ActiveSync values) cost
 // one pass and no utf8.Valid call.
 func scanString(b []byte) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	var high uint64
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		w := binary.LittleEndian.Uint64(b[i:])
-		if z := (w - lo) &^ w & hi; z != 0 {
-			// The lowest flagged byte is the first NUL exactly (a borrow only runs
-			// upward from a real zero byte), so its index comes straight from z.
-			k := bits.TrailingZeros64(z) >> 3
+		if k := firstZero(w); k >= 0 {
 			high |= w & (1<<(8*k) - 1)
 			return validEnd(b, i+k, high)
 		}
@@ -650,7 +646,7 @@ func scanString(b []byte) int {
 // validEnd returns n when b[:n] is valid UTF-8 (always so when no byte had the high
 // bit, as high records), else -1.
 func validEnd(b []byte, n int, high uint64) int {
-	if high&0x8080808080808080 != 0 && !utf8.Valid(b[:n]) {
+	if high&swarHigh != 0 && !utf8.Valid(b[:n]) {
 		return -1
 	}
 	return n
@@ -681,14 +677,12 @@ func (d *Decoder) ReadElementText() ([]byte, error) {
 			rest := d.buf[d.pos+1:]
 			if i := scanString(rest); i >= 0 && i+1 < len(rest) && rest[i+1] == tokEnd && i <= d.lim.MaxStringLength {
 				d.pos += i + 3
-				d.stack = d.stack[:len(d.stack)-1]
-				d.rootDone = len(d.stack) == 0
+				d.pop()
 				return rest[:i:i], nil
 			}
 		case tokEnd:
 			d.pos++
-			d.stack = d.stack[:len(d.stack)-1]
-			d.rootDone = len(d.stack) == 0
+			d.pop()
 			return nil, nil
 		}
 	}

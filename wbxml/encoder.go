@@ -2,7 +2,6 @@ package wbxml
 
 import (
 	"io"
-	"math/bits"
 	"slices"
 	"unicode/utf8"
 )
@@ -145,14 +144,13 @@ func (e *Encoder) TextString(s string) error {
 // ASCII, in one pass of eight bytes at a time: most ActiveSync text is ASCII and
 // then needs no UTF-8 validation.
 func scanText[T ~string | ~[]byte](s T) (nul int, ascii bool) {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	var acc uint64
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
 			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if z := (w - lo) &^ w & hi; z != 0 {
-			return i + bits.TrailingZeros64(z)>>3, false
+		if k := firstZero(w); k >= 0 {
+			return i + k, false
 		}
 		acc |= w
 	}
@@ -162,7 +160,7 @@ func scanText[T ~string | ~[]byte](s T) (nul int, ascii bool) {
 		}
 		acc |= uint64(s[i])
 	}
-	return -1, acc&hi == 0
+	return -1, acc&swarHigh == 0
 }
 
 // writeText is the one STR_I writer behind Text and TextString; nul is the index of

@@ -7,7 +7,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -56,22 +55,17 @@ func WriteXML(w io.Writer, root *Node) error {
 	// The root's page is the default namespace only when the root is a known tag:
 	// an unknown root is written as a bridge element and declares no default.
 	x := &xmlWriter{w: bufio.NewWriter(w), rootPage: root.Tag.Page, rootDefault: root.Tag.Known()}
-	pages := map[uint8]bool{}
-	x.scan(root, pages)
+	var pages [NumPages]bool
+	x.scan(root, &pages)
 	x.w.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
 	var decl strings.Builder
 	if root.Tag.Known() {
 		fmt.Fprintf(&decl, ` xmlns="%s"`, PageNamespace(root.Tag.Page))
 	}
-	var others []int
-	for p := range pages {
-		if p != root.Tag.Page || !root.Tag.Known() {
-			others = append(others, int(p))
+	for p, used := range pages {
+		if used && (uint8(p) != root.Tag.Page || !root.Tag.Known()) {
+			fmt.Fprintf(&decl, ` xmlns:%s="%s"`, prefixFor(uint8(p)), PageNamespace(uint8(p)))
 		}
-	}
-	sort.Ints(others)
-	for _, p := range others {
-		fmt.Fprintf(&decl, ` xmlns:%s="%s"`, prefixFor(uint8(p)), PageNamespace(uint8(p)))
 	}
 	if x.needBridge {
 		fmt.Fprintf(&decl, ` xmlns:%s="%s"`, bridgePrefix, BridgeNamespace)
@@ -88,7 +82,7 @@ type xmlWriter struct {
 }
 
 // scan records the known pages the tree uses and whether bridge markers are needed.
-func (x *xmlWriter) scan(n *Node, pages map[uint8]bool) {
+func (x *xmlWriter) scan(n *Node, pages *[NumPages]bool) {
 	switch n.Kind {
 	case ElementNode:
 		if n.Tag.Known() {
@@ -96,14 +90,9 @@ func (x *xmlWriter) scan(n *Node, pages map[uint8]bool) {
 		} else {
 			x.needBridge = true
 		}
-		// Content written compact (beside elements, or several runs) wraps a
-		// whitespace-only text run in <wbxml:data>: see element.
-		hasElem := false
+		compact := writtenCompact(n)
 		for _, c := range n.Children {
-			hasElem = hasElem || c.Kind == ElementNode
-		}
-		for _, c := range n.Children {
-			if (hasElem || len(n.Children) > 1) && c.Kind == TextNode && len(bytes.Trim(c.Data, xmlSpace)) == 0 {
+			if compact && c.Kind != ElementNode && wrapped(c) {
 				x.needBridge = true
 			}
 			x.scan(c, pages)
@@ -116,6 +105,26 @@ func (x *xmlWriter) scan(n *Node, pages map[uint8]bool) {
 		}
 	}
 }
+
+// writtenCompact reports whether element n's content is written without layout:
+// mixed content or several data runs (not ActiveSync, but WBXML allows it), where
+// added white space would change the text.
+func writtenCompact(n *Node) bool {
+	hasElem, hasData := false, false
+	for _, c := range n.Children {
+		if c.Kind == ElementNode {
+			hasElem = true
+		} else {
+			hasData = true
+		}
+	}
+	return hasData && (hasElem || len(n.Children) > 1)
+}
+
+// wrapped reports whether a data run inside compact content is written in its own
+// <wbxml:data>: marked data (opaque, base64 text), and whitespace-only text that a
+// reader would otherwise take for layout.
+func wrapped(c *Node) bool { return dataAttr(c) != "" || len(bytes.Trim(c.Data, xmlSpace)) == 0 }
 
 func (x *xmlWriter) name(t Tag) string {
 	switch {
@@ -141,40 +150,28 @@ func (x *xmlWriter) element(n *Node, depth int, extra string) {
 		x.w.WriteString("/>" + nl)
 		return
 	}
-	hasElem, hasData := false, false
-	for _, c := range n.Children {
-		if c.Kind == ElementNode {
-			hasElem = true
-		} else {
-			hasData = true
-		}
-	}
-	switch {
-	case !hasElem && len(n.Children) == 1:
+	switch first := n.Children[0]; {
+	case len(n.Children) == 1 && first.Kind != ElementNode:
 		// The common case: one text or opaque value.
-		c := n.Children[0]
-		x.w.WriteString(dataAttr(c) + ">")
-		x.data(c)
-	case !hasData && depth >= 0:
+		x.w.WriteString(dataAttr(first) + ">")
+		x.data(first)
+	case !writtenCompact(n) && depth >= 0:
 		x.w.WriteString(">\n")
 		for _, c := range n.Children {
 			x.element(c, depth+1, "")
 		}
 		x.w.WriteString(indent)
 	default:
-		// Mixed content or several data runs (not ActiveSync, but WBXML allows it):
-		// written compact so no whitespace is added; data runs that need a marker are
-		// wrapped in their own bridge element.
+		// Compact: no white space is added, and data runs that need it are wrapped
+		// in their own bridge element (see wrapped).
 		x.w.WriteString(">")
 		for _, c := range n.Children {
 			switch {
 			case c.Kind == ElementNode:
 				x.element(c, -1, "")
-			case dataAttr(c) == "" && len(bytes.Trim(c.Data, xmlSpace)) > 0:
+			case !wrapped(c):
 				x.data(c)
 			default:
-				// Marked data, and whitespace-only text that a reader would
-				// otherwise take for layout.
 				x.w.WriteString("<" + bridgePrefix + ":data" + dataAttr(c) + ">")
 				x.data(c)
 				x.w.WriteString("</" + bridgePrefix + ":data>")
@@ -224,8 +221,7 @@ func xmlSafe(b []byte) bool {
 // and bound to any prefix. Whitespace-only text beside child elements is layout and
 // is dropped; text in a leaf element is kept exactly.
 func ReadXML(r io.Reader) (*Node, error) {
-	lines := &lineReader{r: r}
-	d := xml.NewDecoder(lines)
+	d := xml.NewDecoder(r)
 	d.Strict = true
 	type frame struct {
 		n          *Node
@@ -236,13 +232,15 @@ func ReadXML(r io.Reader) (*Node, error) {
 	var stack []*frame
 	var root *Node
 	kept := map[*Node]bool{} // text from <wbxml:data>: never layout
-	var off int64            // start of the token being handled: errors point there
+	// Where the token being handled starts: errors point there.
+	var off int64
+	var line, col int
 	errAt := func(msg string, args ...any) error {
-		line, col := lines.position(off)
 		return &XMLError{Offset: off, Line: line, Column: col, Msg: fmt.Sprintf(msg, args...)}
 	}
 	for {
 		off = d.InputOffset()
+		line, col = d.InputPos()
 		tok, err := d.Token()
 		if err == io.EOF {
 			break
@@ -250,7 +248,7 @@ func ReadXML(r io.Reader) (*Node, error) {
 		if err != nil {
 			// A syntax error is reported where the parser stopped.
 			stop := d.InputOffset()
-			line, col := lines.position(stop)
+			line, col := d.InputPos()
 			msg := err.Error()
 			if se, ok := err.(*xml.SyntaxError); ok {
 				msg = "XML syntax error: " + se.Msg
@@ -299,13 +297,11 @@ func ReadXML(r io.Reader) (*Node, error) {
 				}
 			}
 			if f.bridgeData {
+				// Attached to its parent at its end tag, once its content is known.
 				f.n = &Node{Kind: TextNode}
-				kept[f.n] = true
 				if f.opaque {
 					f.n.Kind = OpaqueNode
 				}
-				parent := stack[len(stack)-1].n
-				parent.Children = append(parent.Children, f.n)
 				stack = append(stack, f)
 				continue
 			}
@@ -326,10 +322,11 @@ func ReadXML(r io.Reader) (*Node, error) {
 			if err := finishElement(f.n, f.opaque, f.b64string, f.bridgeData, kept); err != nil {
 				return nil, errAt("%s", err)
 			}
-			if f.bridgeData && f.n.Kind == TextNode && len(f.n.Data) == 0 {
-				// An empty <wbxml:data/> carries nothing: the tree has no empty text.
+			if f.bridgeData && (f.n.Kind == OpaqueNode || len(f.n.Data) > 0) {
+				// An empty OPAQUE is a value; empty text is nothing (no empty TextNode).
 				parent := stack[len(stack)-1].n
-				parent.Children = parent.Children[:len(parent.Children)-1]
+				parent.Children = append(parent.Children, f.n)
+				kept[f.n] = true
 			}
 		case xml.CharData:
 			if len(t) == 0 {
@@ -363,35 +360,6 @@ func ReadXML(r io.Reader) (*Node, error) {
 // xmlSpace is the white space of XML 1.0 (production S): the only characters layout
 // may add between elements.
 const xmlSpace = " \t\r\n"
-
-// lineReader records where lines start as the XML is read, so an error can give the
-// line and column of any offset already read.
-type lineReader struct {
-	r      io.Reader
-	n      int64
-	starts []int64 // offsets of line starts after the first
-}
-
-func (l *lineReader) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	for i, c := range p[:n] {
-		if c == '\n' {
-			l.starts = append(l.starts, l.n+int64(i)+1)
-		}
-	}
-	l.n += int64(n)
-	return n, err
-}
-
-// position returns the 1-based line and column (in bytes) of offset off.
-func (l *lineReader) position(off int64) (line, col int) {
-	i := sort.Search(len(l.starts), func(i int) bool { return l.starts[i] > off })
-	start := int64(0)
-	if i > 0 {
-		start = l.starts[i-1]
-	}
-	return i + 1, int(off-start) + 1
-}
 
 // finishElement applies the bridge markers and drops layout whitespace once an
 // element's content is complete.
