@@ -207,7 +207,7 @@ func (r *FolderSyncResponse) Validate() error {
 		return bad("FolderSync/Status", fmt.Sprintf("negative status %d", r.Status))
 	case r.Count < 0:
 		return bad("FolderSync/Changes/Count", fmt.Sprintf("negative count %d", r.Count))
-	case tooLong(r.SyncKey, MaxSyncKeyLength):
+	case TooLong(r.SyncKey, MaxSyncKeyLength):
 		return bad("FolderSync/SyncKey", fmt.Sprintf("longer than the %d characters MS-ASCMD 2.2.3.181.2 allows", MaxSyncKeyLength))
 	}
 	for i := range r.Changes {
@@ -219,7 +219,7 @@ func (r *FolderSyncResponse) Validate() error {
 			return bad(where(), fmt.Sprintf("change has no operation (Op %d): set OpAdd, OpUpdate or OpDelete", c.Op))
 		case c.ServerID == "":
 			return bad(where()+"/ServerId", "empty: a folder needs a ServerId (MS-ASCMD 2.2.3.166.4)")
-		case tooLong(c.ServerID, MaxServerIDLength) || tooLong(c.ParentID, MaxServerIDLength):
+		case TooLong(c.ServerID, MaxServerIDLength) || TooLong(c.ParentID, MaxServerIDLength):
 			return bad(where(), fmt.Sprintf("ServerId or ParentId longer than the %d characters MS-ASCMD 2.2.3.166.4 allows", MaxServerIDLength))
 		case c.Op != OpDelete && !c.Type.Valid():
 			return bad(where()+"/Type", fmt.Sprintf("folder type %d: MS-ASCMD 2.2.3.186.3 defines 1-19", c.Type))
@@ -228,9 +228,10 @@ func (r *FolderSyncResponse) Validate() error {
 	return nil
 }
 
-// tooLong reports whether s has more than n characters; strings of at most n bytes
-// are never counted.
-func tooLong(s string, n int) bool { return len(s) > n && utf8.RuneCountInString(s) > n }
+// TooLong reports whether s has more than n characters. MS-ASCMD limits SyncKeys
+// and ServerIds to 64 characters, not bytes (2.2.3.181.2, 2.2.3.166.4); strings of
+// at most n bytes are never counted.
+func TooLong(s string, n int) bool { return len(s) > n && utf8.RuneCountInString(s) > n }
 
 func (r *FolderSyncResponse) encode(enc *wbxml.Encoder) error {
 	if err := r.Validate(); err != nil {
