@@ -1,0 +1,86 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Transport performs one FolderSync round trip, in the manner of net/http's
+// RoundTripper: it sends the request and reports what came back, without deciding
+// what it means. Package transitions classifies the Reply or the error; package
+// machine acts on it. Implementations: transport/httpeas (MS-ASHTTP, a real server)
+// and transport/sim (an in-process server), and wrappers such as transport/faults.
+//
+// A Transport must honour ctx: when ctx ends it returns promptly with ctx.Err()
+// (wrapped or not). It must be safe for use by one session at a time; whether it
+// serves several sessions concurrently is up to the implementation.
+type Transport interface {
+	FolderSync(ctx context.Context, req *FolderSyncRequest) (*Reply, error)
+}
+
+// Reply is what a server answered: the HTTP status and the headers that matter for
+// recovery (MS-ASHTTP 2.2.2.2), and the decoded FolderSync body when there is one.
+// A Transport returns a Reply whenever the server answered, whatever the status;
+// it returns an error only when there was no usable answer.
+type Reply struct {
+	// HTTPStatus is the response's status code (200, 449, 451, 503, ...).
+	HTTPStatus int
+	// Response is the decoded FolderSync body of a 200 response, else nil.
+	Response *FolderSyncResponse
+	// RetryAfter is the wait the server asked for (Retry-After, in seconds or as an
+	// HTTP date converted against the transport's clock), when HasRetryAfter.
+	RetryAfter    time.Duration
+	HasRetryAfter bool
+	// Throttle is the X-MS-ASThrottle header, surfaced for the audit log.
+	Throttle string
+	// Location is the X-MS-Location header of a 451 redirect.
+	Location string
+	// ResetRequested is set when the server sent X-MS-RP (MS-ASHTTP): the client must
+	// reinitialize its synchronization state.
+	ResetRequested bool
+	// RequestID identifies the round trip in logs (the transport's own counter, or a
+	// server-provided id), for the audit log.
+	RequestID string
+}
+
+// The kinds of "no usable answer". A Transport returns an error for which
+// errors.Is reports one of these, so the session can classify it without knowing
+// the transport.
+var (
+	// ErrTimeout: no response within the per-request timeout.
+	ErrTimeout = errors.New("no response before the timeout")
+	// ErrConnection: the connection failed or was reset before a response arrived.
+	ErrConnection = errors.New("connection failed")
+	// ErrUnreadable: a response arrived but its body could not be decoded.
+	ErrUnreadable = errors.New("response body unreadable")
+)
+
+// Error reports a round trip that produced no usable answer: which kind (Err, one
+// of ErrTimeout, ErrConnection, ErrUnreadable), why (Cause, e.g. the net or wbxml
+// error), and the HTTP status when a response arrived with a bad body.
+type Error struct {
+	Err        error
+	Cause      error
+	HTTPStatus int
+}
+
+func (e *Error) Error() string {
+	s := "transport: " + e.Err.Error()
+	if e.HTTPStatus != 0 {
+		s += fmt.Sprintf(" (HTTP %d)", e.HTTPStatus)
+	}
+	if e.Cause != nil {
+		s += ": " + e.Cause.Error()
+	}
+	return s
+}
+
+// Unwrap returns the kind and the cause, so errors.Is matches both.
+func (e *Error) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Err, e.Cause}
+}
