@@ -1,8 +1,15 @@
-// Package machine will run one FolderSync session to synced or failed under the
-// transitions table: it asks transitions what an outcome means, asks policy how long
-// to wait, asks the transport for a round trip, commits through the hierarchy store,
-// and records every transition in a replayable audit log.
+// Package machine runs FolderSync sessions under the transitions table.
 //
-// The recovery-core issue builds it; until then the package holds only this
-// description (see ../shared/DESIGN.md, "Rooms").
+// Its heart is Decide, a pure function: from a session's state, its history
+// (Counters) and a Stimulus (a session event, or the outcome of a request with the
+// facts guards need) it computes the next Step: the table row taken, the guards
+// consulted, the event fired after any fallbacks, and the wait chosen. It reads only
+// the transitions table and the policy: no I/O, no clock, no randomness beyond the
+// policy's seeded jitter. Every step becomes an audit Record (DESIGN rule 8) that
+// carries its stimulus, so Replay re-derives a whole session from its log and
+// reports the first divergence.
+//
+// The Session that performs the I/O around Decide (transport round trips, commits
+// through a hierarchy.Store, waits on an injected clock, looplab/fsm behind an
+// adapter) is built on this core by the recovery-core issue.
 package machine

@@ -1,0 +1,219 @@
+package machine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/easkit/foldersync/policy"
+	"github.com/easkit/foldersync/states"
+	"github.com/easkit/foldersync/transitions"
+)
+
+// Counters is the session history the guards read. Decide updates it; a fresh
+// session starts from the zero value (plus the reset times a caller carries across
+// sessions, for the loop guard).
+type Counters struct {
+	// Attempts is the number of FolderSync requests sent.
+	Attempts int `json:"attempts"`
+	// Resends is the number of consecutive resends after lost responses.
+	Resends int `json:"resends"`
+	// Transient is the number of consecutive transient failures (the threshold for
+	// returning to SyncKey 0 counts these).
+	Transient int `json:"transient"`
+	// Throttled is the number of consecutive 503 answers.
+	Throttled int `json:"throttled"`
+	// Unknown is the number of retries after an unknown status.
+	Unknown int `json:"unknown"`
+	// Provisions and Redirects count what the session did for 449/14x and 451.
+	Provisions int `json:"provisions"`
+	Redirects  int `json:"redirects"`
+	// Resets holds the times of resets to SyncKey 0, for the loop guard.
+	Resets []time.Time `json:"resets,omitempty"`
+	// Elapsed is the sum of the waits the session chose.
+	Elapsed time.Duration `json:"elapsed"`
+	// LostLast says the response being handled answers a resend after a lost one.
+	LostLast bool `json:"lost_last"`
+}
+
+// maxProvisions and maxRedirects bound provisioning and redirects in one session:
+// MS-ASHTTP asks for a rerun after provisioning (once is enough: a server that asks
+// again at once is in a loop) and DESIGN rule 6 allows at most 3 redirects.
+const (
+	maxProvisions = 2
+	maxRedirects  = 3
+)
+
+// Stimulus is what happened: a session event (Start, Diverged, BackoffElapsed,
+// ResetSent, Cancelled) or the outcome of a request, with the facts the guards need.
+// Recorded in the audit log, stimuli are what Replay feeds back to Decide.
+type Stimulus struct {
+	// Event is the session event; zero for an outcome.
+	Event transitions.Event `json:"event,omitempty"`
+	// Outcome is the outcome of a request, classified by transitions.Classify.
+	Outcome *transitions.Outcome `json:"outcome,omitempty"`
+	// RetryAfter is the server's Retry-After, when HasRetryAfter.
+	RetryAfter    Duration `json:"retry_after,omitempty"`
+	HasRetryAfter bool     `json:"has_retry_after,omitempty"`
+	// RedirectOK says the transport judged a 451's X-MS-Location acceptable (HTTPS
+	// or insecure HTTP allowed, different from the current URL).
+	RedirectOK bool `json:"redirect_ok,omitempty"`
+	// NoChangeEcho says a Status 1 answer had no changes and the SyncKey that was sent.
+	NoChangeEcho bool `json:"no_change_echo,omitempty"`
+	// Now is the session clock's time when the stimulus happened.
+	Now time.Time `json:"now"`
+}
+
+// Step is the decision for one stimulus: the event fired (after any guard
+// fallbacks), where the session goes, and how long it waits there.
+type Step struct {
+	From states.State
+	// Asked is the event the stimulus asked for; Event is the one fired. They differ
+	// when guards refused: Guards lists each guard consulted and whether it held.
+	Asked  transitions.Event
+	Event  transitions.Event
+	Guards []GuardCheck
+	To     states.State
+	// Rule is the classification of an outcome stimulus (nil for session events).
+	Rule *transitions.Rule
+	// Delay is the wait chosen in Retrying.
+	Delay time.Duration
+	// Reason says why, in words: the refusing guard's reason, else the row's.
+	Reason string
+	// Row is the table row taken.
+	Row transitions.Row
+}
+
+// GuardCheck records one guard evaluation.
+type GuardCheck struct {
+	Guard transitions.Guard `json:"guard"`
+	Held  bool              `json:"held"`
+}
+
+// Decide is the deterministic heart of a session: from the state, the history and
+// a stimulus it computes the next step and updates the counters, consulting only
+// the transitions table and the policy. No I/O, no clock (the stimulus carries the
+// time), no randomness beyond the policy's seeded jitter: the same inputs give the
+// same step, which is what makes an audit log replayable.
+func Decide(p policy.Policy, s states.State, c *Counters, st Stimulus) (Step, error) {
+	step := Step{From: s}
+	ev := st.Event
+	if st.Outcome != nil {
+		r := transitions.Classify(*st.Outcome)
+		step.Rule = &r
+		ev = r.Event
+	}
+	if !ev.Valid() {
+		return step, fmt.Errorf("machine: stimulus has no event and no outcome")
+	}
+	step.Asked = ev
+	for hops := 0; ; hops++ {
+		if hops > len(transitions.Events()) {
+			return step, fmt.Errorf("machine: guard fallbacks from %v loop in state %v", step.Asked, s)
+		}
+		row, err := transitions.Lookup(s, ev)
+		if err != nil {
+			return step, err
+		}
+		if row.Guard != "" {
+			held, why := holds(p, row.Guard, c, st)
+			step.Guards = append(step.Guards, GuardCheck{Guard: row.Guard, Held: held})
+			if !held {
+				step.Reason = why
+				ev = row.Else
+				continue
+			}
+		}
+		step.Event, step.To, step.Row = ev, row.To, row
+		break
+	}
+	step.Delay = delay(p, step, c, st)
+	update(c, step, st)
+	if step.Reason == "" {
+		step.Reason = step.Row.Why
+	}
+	return step, nil
+}
+
+// holds evaluates a guard; when it does not hold, it says why in words a user reads.
+func holds(p policy.Policy, g transitions.Guard, c *Counters, st Stimulus) (bool, string) {
+	switch g {
+	case transitions.ResendBudget:
+		return c.Resends < p.Resend.MaxResends, fmt.Sprintf("no response after %d resends (policy resend.max_resends)", c.Resends)
+	case transitions.TransientBudget:
+		return c.Transient+1 < p.TransientBeforeReset, fmt.Sprintf("%d consecutive transient failures (policy transient_before_reset %d)", c.Transient+1, p.TransientBeforeReset)
+	case transitions.UnknownBudget:
+		return c.Unknown < p.UnknownStatusRetries, fmt.Sprintf("an unknown status after %d retries (policy unknown_status_retries)", c.Unknown)
+	case transitions.RetryAfterWithinCap:
+		return !st.HasRetryAfter || p.RetryAfterAllowed(time.Duration(st.RetryAfter)), fmt.Sprintf("the server asks to wait %s, more than policy retry_after_cap %s", time.Duration(st.RetryAfter), p.RetryAfterCap)
+	case transitions.RedirectAllowed:
+		if !st.RedirectOK {
+			return false, "the redirect (X-MS-Location) is missing, not HTTPS, or the current URL"
+		}
+		return c.Redirects < maxRedirects, fmt.Sprintf("more than %d redirects in one session", maxRedirects)
+	case transitions.ProvisionAllowed:
+		return c.Provisions < maxProvisions, fmt.Sprintf("the server still asks for provisioning after %d provisions", c.Provisions)
+	case transitions.ResetAllowed:
+		return !p.ResetGuard.Exceeded(c.Resets, st.Now), fmt.Sprintf("more than %d resets to SyncKey 0 within %s (policy reset_guard): the server keeps rejecting the hierarchy", p.ResetGuard.MaxResets, p.ResetGuard.Window)
+	case transitions.AttemptsLeft:
+		if c.Attempts >= p.MaxAttempts {
+			return false, fmt.Sprintf("%d requests sent (policy max_attempts)", c.Attempts)
+		}
+		return p.Backoff.MaxElapsed == 0 || c.Elapsed <= p.Backoff.MaxElapsed, fmt.Sprintf("%s spent waiting (policy backoff.max_elapsed %s)", c.Elapsed, p.Backoff.MaxElapsed)
+	case transitions.ResponseTrusted:
+		return !(st.NoChangeEcho && c.LostLast && p.VerifyAfterLostResponse), "a no-change answer to a resend after a lost response may hide lost changes (policy verify_after_lost_response)"
+	}
+	return false, fmt.Sprintf("unknown guard %q", g)
+}
+
+// delay is the wait in Retrying: none after a lost response (resend at once, with a
+// longer per-request timeout), none for provisioning or a redirect, Retry-After for
+// a 503 that gives one, else the policy's backoff for the streak.
+func delay(p policy.Policy, step Step, c *Counters, st Stimulus) time.Duration {
+	if step.To != states.Retrying {
+		return 0
+	}
+	switch step.Event {
+	case transitions.Transient:
+		return p.Delay(c.Transient + 1)
+	case transitions.UnknownStatus:
+		return p.Delay(c.Unknown + 1)
+	case transitions.Throttled:
+		if st.HasRetryAfter {
+			return time.Duration(st.RetryAfter)
+		}
+		return p.Delay(c.Throttled + 1)
+	}
+	return 0
+}
+
+// update advances the counters for a decided step.
+func update(c *Counters, step Step, st Stimulus) {
+	c.Elapsed += step.Delay
+	if step.To == states.Awaiting {
+		c.Attempts++
+	}
+	if step.Asked.IsOutcome() {
+		if step.Event == transitions.Lost {
+			c.Resends++
+		} else {
+			c.Resends = 0
+		}
+		c.LostLast = step.Event == transitions.Lost
+	}
+	switch step.Event {
+	case transitions.Transient:
+		c.Transient++
+	case transitions.Throttled:
+		c.Throttled++
+	case transitions.UnknownStatus:
+		c.Unknown++
+	case transitions.Provision:
+		c.Provisions++
+	case transitions.Redirect:
+		c.Redirects++
+	}
+	if step.To == states.Resetting {
+		c.Resets = append(c.Resets, st.Now)
+		c.Transient, c.Throttled, c.Unknown, c.Resends = 0, 0, 0, 0
+	}
+}
