@@ -76,7 +76,7 @@ func BenchmarkFileStoreCommit10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	h, body := encodeSnapshot("key", tree)
+	h, body := encodeSnapshot("key", tree, false)
 	b.SetBytes(int64(len(h) + len(body)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -97,7 +97,7 @@ func BenchmarkFileStoreLoad10k(b *testing.B) {
 	if err := s.Commit(ctx, "key", tree); err != nil {
 		b.Fatal(err)
 	}
-	h, body := encodeSnapshot("key", tree)
+	h, body := encodeSnapshot("key", tree, false)
 	b.SetBytes(int64(len(h) + len(body)))
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -212,12 +212,31 @@ func (s *FileStore) Commit(ctx context.Context, syncKey string, tree *Tree) erro
 	if err := checkCommit(syncKey, tree); err != nil {
 		return err
 	}
-	header, body := encodeSnapshot(syncKey, tree)
+	header, body := encodeSnapshot(syncKey, tree, false)
 	if size := int64(len(header) + len(body)); size > s.maxSize {
 		return fmt.Errorf("hierarchy: commit: %w: the snapshot is %d bytes, the limit %d", ErrTooLarge, size, s.maxSize)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.removeTemps()
+	return s.commit(ctx, header, body)
+}
+
+// MarkUnverified sets State.Unverified on the committed state, by committing the same
+// SyncKey and tree with the flag, through the same atomic steps as Commit. A store
+// never committed, or whose current snapshot is unreadable, is left as it is (the
+// next session starts from its backup or from SyncKey 0, which verifies anyway).
+func (s *FileStore) MarkUnverified(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := readSnapshot(s.path(SnapshotFile), s.maxSize)
+	if err != nil || st.Unverified {
+		return nil
+	}
+	header, body := encodeSnapshot(st.SyncKey, st.Tree, true)
 	s.removeTemps()
 	return s.commit(ctx, header, body)
 }

@@ -18,7 +18,7 @@ import (
 
 // snapshotBytes returns the snapshot file Commit writes for key and tree.
 func snapshotBytes(key string, tree *Tree) []byte {
-	h, b := encodeSnapshot(key, tree)
+	h, b := encodeSnapshot(key, tree, false)
 	return append(h, b...)
 }
 

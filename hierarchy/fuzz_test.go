@@ -25,7 +25,7 @@ func FuzzLoadSnapshot(f *testing.F) {
 	f.Add(snapshotBytes("1", treeNew)[:60], false)
 	f.Add([]byte(""), false)
 	f.Add([]byte(snapshotMagic+" v1 len=0 sha256=\n"), false)
-	_, body := encodeSnapshot("k", treeNew)
+	_, body := encodeSnapshot("k", treeNew, false)
 	f.Add(body, true)
 	f.Add([]byte(`{"syncKey":"5","folders":[{"serverId":"1","parentId":"1","displayName":"x","type":2}]}`), true)
 	f.Add([]byte(`{"syncKey":"5","folders":[{"serverId":"1","parentId":"0","displayName":"\u00fc\ud800","type":2}]}`), true)

@@ -35,3 +35,40 @@ func TestLimitsAreCharactersLikeTheWireDecoder(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, st.Tree.Equal(tree), "a 128-byte, 64-character ServerId survives the snapshot")
 }
+
+// Unverified: set by MarkUnverified, kept across Load (and a FileStore reopen),
+// cleared by the next Commit; a no-op on a store never committed.
+func TestUnverifiedFlag(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fs, err := hierarchy.OpenFileStore(dir)
+	require.NoError(t, err)
+	for name, s := range map[string]hierarchy.Store{"memory": hierarchy.NewMemoryStore(), "file": fs} {
+		t.Run(name, func(t *testing.T) {
+			require.NoError(t, s.MarkUnverified(ctx))
+			st, err := s.Load(ctx)
+			require.NoError(t, err)
+			assert.False(t, st.Unverified, "nothing committed: nothing to mark")
+
+			tree := hierarchy.NewTree(hierarchy.Folder{ServerID: "1", ParentID: "0", DisplayName: "Inbox", Type: transport.FolderInbox})
+			require.NoError(t, s.Commit(ctx, "7", tree))
+			require.NoError(t, s.MarkUnverified(ctx))
+			st, err = s.Load(ctx)
+			require.NoError(t, err)
+			assert.True(t, st.Unverified)
+			assert.Equal(t, "7", st.SyncKey)
+			assert.True(t, st.Tree.Equal(tree), "marking keeps the key and the tree")
+
+			require.NoError(t, s.Commit(ctx, "8", tree))
+			st, err = s.Load(ctx)
+			require.NoError(t, err)
+			assert.False(t, st.Unverified, "a commit clears the flag")
+		})
+	}
+	require.NoError(t, fs.MarkUnverified(ctx))
+	reopened, err := hierarchy.OpenFileStore(dir)
+	require.NoError(t, err)
+	st, err := reopened.Load(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.Unverified, "the flag survives a restart")
+}

@@ -39,7 +39,7 @@ func formatHeader(bodyLen int64, sum [sha256.Size]byte) string {
 //
 // The tree's invariants (UTF-8 text, valid types) make it valid JSON that decodes to
 // the same strings.
-func encodeSnapshot(syncKey string, tree *Tree) (header, body []byte) {
+func encodeSnapshot(syncKey string, tree *Tree, unverified bool) (header, body []byte) {
 	folders := tree.Folders()
 	size := 64 + len(syncKey)
 	for i := range folders {
@@ -49,6 +49,9 @@ func encodeSnapshot(syncKey string, tree *Tree) (header, body []byte) {
 	b := make([]byte, 0, size)
 	b = append(b, `{"syncKey":`...)
 	b = appendJSONString(b, syncKey)
+	if unverified {
+		b = append(b, `,"unverified":true`...)
+	}
 	b = append(b, `,"folders":[`...)
 	for i := range folders {
 		f := &folders[i]
@@ -63,6 +66,9 @@ func encodeSnapshot(syncKey string, tree *Tree) (header, body []byte) {
 		b = appendJSONString(b, f.DisplayName)
 		b = append(b, `,"type":`...)
 		b = strconv.AppendUint(b, uint64(f.Type), 10)
+		if tree.IsLocal(f.ServerID) {
+			b = append(b, `,"local":true`...)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, "\n]}\n"...)
@@ -100,8 +106,9 @@ func appendJSONString(b []byte, s string) []byte {
 
 // snapshotBody is the JSON body of a snapshot.
 type snapshotBody struct {
-	SyncKey string           `json:"syncKey"`
-	Folders []snapshotFolder `json:"folders"`
+	SyncKey    string           `json:"syncKey"`
+	Unverified bool             `json:"unverified,omitempty"`
+	Folders    []snapshotFolder `json:"folders"`
 }
 
 type snapshotFolder struct {
@@ -109,6 +116,9 @@ type snapshotFolder struct {
 	ParentID    string `json:"parentId"`
 	DisplayName string `json:"displayName"`
 	Type        int    `json:"type"`
+	// Local marks a folder the client created since the last committed FolderSync
+	// (Tree.AddLocal): it must survive a restart so a Status 9 can roll it back.
+	Local bool `json:"local,omitempty"`
 }
 
 func corrupt(kind error, format string, args ...any) *CorruptError {
@@ -214,7 +224,12 @@ func decodeSnapshot(data []byte, maxSize int64) (State, error) {
 	if err != nil {
 		return State{}, corrupt(ErrInvalidSnapshot, "%v", err)
 	}
-	return State{SyncKey: sb.SyncKey, Tree: tree}, nil
+	for _, f := range sb.Folders {
+		if f.Local {
+			tree.markLocal(f.ServerID)
+		}
+	}
+	return State{SyncKey: sb.SyncKey, Tree: tree, Unverified: sb.Unverified}, nil
 }
 
 // readSnapshot reads and decodes the snapshot file at path. A missing file is an

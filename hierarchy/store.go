@@ -17,6 +17,12 @@ type State struct {
 	SyncKey string
 	// Tree is the hierarchy. It belongs to the caller: a store keeps its own copy.
 	Tree *Tree
+	// Unverified says a response may have been lost since this state was committed:
+	// the server may have applied a request the client never saw answered. With a
+	// server that never compares keys the lost changes do not come back by
+	// themselves, so the next session verifies a no-change answer with a full
+	// SyncKey 0 FolderSync (DESIGN rule 3). Set by MarkUnverified, cleared by Commit.
+	Unverified bool
 }
 
 // Diverged reports whether the state holds a non-zero SyncKey with an empty
@@ -35,10 +41,16 @@ type Store interface {
 	// Commit replaces the state with syncKey and tree durably and atomically: after a
 	// crash the store holds the old state or the new, never a mix (DESIGN rule 1:
 	// commit a Status 1 response's SyncKey and all its changes in one transaction). It
-	// keeps no reference to tree, and does not clear tree's local-add marks (call
-	// [Tree.ClearLocal] after it succeeds). If it returns an error the store holds the
+	// keeps no reference to tree. It stores tree's local-add marks too: a folder the
+	// client created since the last FolderSync stays marked across a restart, so a
+	// Status 9 can still roll it back; call [Tree.ClearLocal] once a FolderSync has
+	// been committed. If it returns an error the store holds the
 	// old state or the new; Load says which.
 	Commit(ctx context.Context, syncKey string, tree *Tree) error
+	// MarkUnverified records, durably, that the committed state may be behind the
+	// server (see State.Unverified). On a store never committed it does nothing:
+	// the next session fetches the full hierarchy anyway.
+	MarkUnverified(ctx context.Context) error
 }
 
 // checkCommit checks Commit's arguments, the same way for every store: a SyncKey of
@@ -69,10 +81,11 @@ func checkSyncKey(k string) error {
 // across runs. It copies trees in and out, so callers never share one with it. It is
 // safe for concurrent use; the zero MemoryStore is ready to use.
 type MemoryStore struct {
-	mu        sync.Mutex
-	committed bool
-	syncKey   string
-	tree      *Tree
+	mu         sync.Mutex
+	committed  bool
+	syncKey    string
+	tree       *Tree
+	unverified bool
 }
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -88,10 +101,10 @@ func (m *MemoryStore) Load(ctx context.Context) (State, error) {
 	if !m.committed {
 		return State{SyncKey: transport.InitialSyncKey, Tree: &Tree{}}, nil
 	}
-	return State{SyncKey: m.syncKey, Tree: m.tree.cloneFolders()}, nil
+	return State{SyncKey: m.syncKey, Tree: m.tree.Clone(), Unverified: m.unverified}, nil
 }
 
-// Commit replaces the state with syncKey and a copy of tree (without local-add marks).
+// Commit replaces the state with syncKey and a copy of tree, local-add marks included.
 // It returns ErrInvalidSyncKey or ErrNilTree for bad arguments, as FileStore does.
 func (m *MemoryStore) Commit(ctx context.Context, syncKey string, tree *Tree) error {
 	if err := ctx.Err(); err != nil {
@@ -100,9 +113,22 @@ func (m *MemoryStore) Commit(ctx context.Context, syncKey string, tree *Tree) er
 	if err := checkCommit(syncKey, tree); err != nil {
 		return err
 	}
-	c := tree.cloneFolders()
+	c := tree.Clone()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.committed, m.syncKey, m.tree = true, syncKey, c
+	m.committed, m.syncKey, m.tree, m.unverified = true, syncKey, c, false
+	return nil
+}
+
+// MarkUnverified sets State.Unverified on the committed state.
+func (m *MemoryStore) MarkUnverified(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.committed {
+		m.unverified = true
+	}
 	return nil
 }

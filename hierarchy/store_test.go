@@ -84,7 +84,7 @@ func TestStoreContract(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, 1, st.Tree.Len(), "a loaded tree is the caller's")
 			})
-			t.Run("local marks are not kept", func(t *testing.T) {
+			t.Run("local marks are kept", func(t *testing.T) {
 				s := open(t)
 				tree := NewTree(fo("1", "0", "Inbox", inbox))
 				require.NoError(t, tree.AddLocal(fo("l", "1", "Mine", mail)))
@@ -93,7 +93,10 @@ func TestStoreContract(t *testing.T) {
 				st, err := s.Load(ctx)
 				require.NoError(t, err)
 				assert.Equal(t, 2, st.Tree.Len())
-				assert.Empty(t, st.Tree.LocalAdds())
+				// A folder created locally stays marked across a restart, so a Status 9
+				// in the next session can still roll it back.
+				require.Len(t, st.Tree.LocalAdds(), 1)
+				assert.True(t, st.Tree.IsLocal("l"))
 			})
 			t.Run("bad arguments change nothing", func(t *testing.T) {
 				s := open(t)

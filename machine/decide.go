@@ -31,8 +31,11 @@ type Counters struct {
 	Resets []time.Time `json:"resets,omitempty"`
 	// Elapsed is the sum of the waits the session chose.
 	Elapsed time.Duration `json:"elapsed"`
-	// LostLast says the response being handled answers a resend after a lost one.
-	LostLast bool `json:"lost_last"`
+	// LostSinceReset says a response may have been lost (applied by the server, never
+	// seen by the client) since the session last fetched the full hierarchy. It is
+	// sticky: with a server that never compares keys, every later no-change answer
+	// may hide the lost changes, not only the one right after the loss (DESIGN rule 3).
+	LostSinceReset bool `json:"lost_since_reset"`
 }
 
 // maxProvisions and maxRedirects bound provisioning and redirects in one session:
@@ -61,6 +64,17 @@ type Stimulus struct {
 	NoChangeEcho bool `json:"no_change_echo,omitempty"`
 	// Now is the session clock's time when the stimulus happened.
 	Now time.Time `json:"now"`
+	// Prior carries what earlier sessions left, on a session's first stimulus (Start
+	// or Diverged), so the audit log alone replays the session.
+	Prior *Prior `json:"prior,omitempty"`
+}
+
+// Prior is the history a session inherits: whether the stored state may be behind
+// the server after a lost response (hierarchy.State.Unverified), and the times of
+// earlier resets, for the loop guard.
+type Prior struct {
+	LostResponse bool        `json:"lost_response,omitempty"`
+	Resets       []time.Time `json:"resets,omitempty"`
 }
 
 // Step is the decision for one stimulus: the event fired (after any guard
@@ -106,6 +120,10 @@ func Decide(p policy.Policy, s states.State, c *Counters, st Stimulus) (Step, er
 		return step, fmt.Errorf("machine: stimulus has no event and no outcome")
 	}
 	step.Asked = ev
+	if st.Prior != nil && (ev == transitions.Start || ev == transitions.Diverged) {
+		c.LostSinceReset = c.LostSinceReset || st.Prior.LostResponse
+		c.Resets = append(c.Resets, st.Prior.Resets...)
+	}
 	for hops := 0; ; hops++ {
 		if hops > len(transitions.Events()) {
 			return step, fmt.Errorf("machine: guard fallbacks from %v loop in state %v", step.Asked, s)
@@ -160,7 +178,7 @@ func holds(p policy.Policy, g transitions.Guard, c *Counters, st Stimulus) (bool
 		}
 		return p.Backoff.MaxElapsed == 0 || c.Elapsed <= p.Backoff.MaxElapsed, fmt.Sprintf("%s spent waiting (policy backoff.max_elapsed %s)", c.Elapsed, p.Backoff.MaxElapsed)
 	case transitions.ResponseTrusted:
-		return !(st.NoChangeEcho && c.LostLast && p.VerifyAfterLostResponse), "a no-change answer to a resend after a lost response may hide lost changes (policy verify_after_lost_response)"
+		return !(st.NoChangeEcho && c.LostSinceReset && p.VerifyAfterLostResponse), "a no-change answer after a lost response may hide lost changes (policy verify_after_lost_response)"
 	}
 	return false, fmt.Sprintf("unknown guard %q", g)
 }
@@ -195,10 +213,10 @@ func update(c *Counters, step Step, st Stimulus) {
 	if step.Asked.IsOutcome() {
 		if step.Event == transitions.Lost {
 			c.Resends++
+			c.LostSinceReset = true
 		} else {
 			c.Resends = 0
 		}
-		c.LostLast = step.Event == transitions.Lost
 	}
 	switch step.Event {
 	case transitions.Transient:
@@ -215,5 +233,6 @@ func update(c *Counters, step Step, st Stimulus) {
 	if step.To == states.Resetting {
 		c.Resets = append(c.Resets, st.Now)
 		c.Transient, c.Throttled, c.Unknown, c.Resends = 0, 0, 0, 0
+		c.LostSinceReset = false // the full hierarchy answers for whatever was lost
 	}
 }

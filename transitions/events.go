@@ -77,6 +77,10 @@ const (
 	// Failure: any other status that ends the session (a known common status that is
 	// not about FolderSync).
 	Failure
+	// CommitFailed: a Status 1 response could not be committed (the store refused):
+	// the stored state is unchanged and the next session resends with the old key.
+	// The session fires it itself; Classify never does.
+	CommitFailed
 )
 
 type eventInfo struct {
@@ -109,6 +113,7 @@ var eventTable = map[Event]eventInfo{
 	RemoteWipe:      {"remote_wipe", "a remote wipe is requested (surfaced, never acted on silently)"},
 	ServerError:     {"server_error", "a server error the device SHOULD NOT retry"},
 	Failure:         {"failure", "a status that ends the session"},
+	CommitFailed:    {"commit_failed", "the store refused to commit a Status 1 response"},
 }
 
 // Events returns every event, session events first, in a stable order.
@@ -117,7 +122,7 @@ func Events() []Event {
 	for e := Start; e <= Verify; e++ {
 		out = append(out, e)
 	}
-	for e := Success; e <= Failure; e++ {
+	for e := Success; e <= CommitFailed; e++ {
 		out = append(out, e)
 	}
 	return out

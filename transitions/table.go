@@ -85,6 +85,7 @@ var rows = []Row{
 	{states.Awaiting, RemoteWipe, states.Failed, "", 0, "stop and surface the remote wipe request to the caller; never act on it silently"},
 	{states.Awaiting, ServerError, states.Failed, "", 0, "fail: the server says not to retry (110)"},
 	{states.Awaiting, Failure, states.Failed, "", 0, "fail with the status's meaning"},
+	{states.Awaiting, CommitFailed, states.Failed, "", 0, "fail: the store refused the commit; the stored SyncKey and hierarchy are unchanged (DESIGN rule 1)"},
 
 	{states.Retrying, BackoffElapsed, states.Awaiting, AttemptsLeft, GiveUp, "resend the identical request"},
 	{states.Resetting, ResetSent, states.Awaiting, AttemptsLeft, GiveUp, "send a SyncKey 0 FolderSync"},

@@ -1,0 +1,117 @@
+package machine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/easkit/foldersync/transitions"
+)
+
+// Kinds of failure. A failed Sync returns an *Error whose Kind is one of these, so
+// callers branch with errors.Is(err, machine.ErrMalformedRequest).
+var (
+	ErrMalformedRequest = errors.New("the server could not read the request")
+	ErrAuth             = errors.New("the credentials were refused")
+	ErrDenied           = errors.New("the account, user or device may not sync")
+	ErrPasswordExpired  = errors.New("the password has expired")
+	ErrNotSupported     = errors.New("the server does not offer FolderSync here")
+	ErrServerFull       = errors.New("the server or mailbox is out of space")
+	ErrRemoteWipe       = errors.New("the server requests a remote wipe")
+	ErrServerError      = errors.New("the server failed and asks not to retry")
+	ErrStatus           = errors.New("the server answered with a status that ends the session")
+	ErrBudget           = errors.New("the retry budget is spent")
+	ErrResetLoop        = errors.New("the server keeps rejecting the hierarchy")
+	ErrCommit           = errors.New("the hierarchy could not be stored")
+	ErrCancelled        = errors.New("the session was cancelled")
+)
+
+// Error is a failed session: what kind of failure, why (the guard's or the
+// status's reason), what the user should do, and the classified code.
+type Error struct {
+	Kind   error
+	Reason string
+	Hint   string
+	Rule   *transitions.Rule
+	cause  error
+}
+
+func (e *Error) Error() string {
+	s := "foldersync: " + e.Kind.Error()
+	if e.Rule != nil {
+		s += fmt.Sprintf(" (%s %d", e.Rule.Source, e.Rule.Code)
+		if e.Rule.Name != "" && e.Rule.Name != "unknown" {
+			s += " " + e.Rule.Name
+		}
+		s += ")"
+	}
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	if e.Hint != "" {
+		s += ". " + e.Hint
+	}
+	return s
+}
+
+// Unwrap returns the kind and, for a cancelled session, the context's error.
+func (e *Error) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.Kind, e.cause}
+	}
+	return []error{e.Kind}
+}
+
+var hints = map[error]string{
+	ErrMalformedRequest: "This is a client bug or a server incompatibility: report it with the audit log",
+	ErrAuth:             "Check the user name and password (or refresh the OAuth token) and sync again",
+	ErrDenied:           "Ask the server administrator to allow this account and device to sync",
+	ErrPasswordExpired:  "Change the password, then sync again",
+	ErrNotSupported:     "Check the server URL and the protocol version",
+	ErrServerFull:       "Free space on the server (or ask its administrator), then sync again",
+	ErrRemoteWipe:       "The caller must decide how to honour the wipe; foldersync never acts on it",
+	ErrServerError:      "Try again later; if it persists, ask the server administrator",
+	ErrStatus:           "See the status's meaning; `foldersync explain CODE` says more",
+	ErrBudget:           "Sync again later; the policy's budgets bound how long one session tries",
+	ErrResetLoop:        "The server rejects every SyncKey; ask its administrator to check the device partnership",
+	ErrCommit:           "Check the state directory (disk space, permissions); the stored state is unchanged",
+	ErrCancelled:        "Sync again when ready; the stored state is unchanged",
+}
+
+func failure(ctx context.Context, step Step) error {
+	kind := ErrStatus
+	switch step.Event {
+	case transitions.Malformed:
+		kind = ErrMalformedRequest
+	case transitions.AuthFailed:
+		kind = ErrAuth
+	case transitions.Denied:
+		kind = ErrDenied
+	case transitions.PasswordExpired:
+		kind = ErrPasswordExpired
+	case transitions.NotSupported:
+		kind = ErrNotSupported
+	case transitions.ServerFull:
+		kind = ErrServerFull
+	case transitions.RemoteWipe:
+		kind = ErrRemoteWipe
+	case transitions.ServerError:
+		kind = ErrServerError
+	case transitions.CommitFailed:
+		kind = ErrCommit
+	case transitions.Cancelled:
+		kind = ErrCancelled
+	case transitions.GiveUp:
+		kind = ErrBudget
+		for _, g := range step.Guards {
+			if g.Guard == transitions.ResetAllowed && !g.Held {
+				kind = ErrResetLoop
+			}
+		}
+	}
+	e := &Error{Kind: kind, Reason: step.Reason, Hint: hints[kind], Rule: step.Rule}
+	if kind == ErrCancelled {
+		e.cause = ctx.Err()
+	}
+	return e
+}

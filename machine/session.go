@@ -1,0 +1,353 @@
+package machine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/easkit/foldersync/hierarchy"
+	"github.com/easkit/foldersync/policy"
+	"github.com/easkit/foldersync/states"
+	"github.com/easkit/foldersync/transitions"
+	"github.com/easkit/foldersync/transport"
+)
+
+// Clock is the session's time: injected so tests and replays never sleep for real.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d, or returns ctx.Err() as soon as ctx ends.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Sleep waits d or until ctx ends.
+func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Observer is told of every transition, after it is recorded.
+type Observer interface {
+	OnTransition(Record)
+}
+
+// Config is what a Session needs. Transport and Store are required.
+type Config struct {
+	Transport transport.Transport
+	Store     hierarchy.Store
+	// Policy is the retry and reset budget; the zero value means policy.Default().
+	Policy policy.Policy
+	// Clock defaults to SystemClock.
+	Clock Clock
+	// SessionID names the session in the audit log and logs.
+	SessionID string
+	// Audit receives one Record per transition (optional).
+	Audit Sink
+	// Logger receives one line per transition (optional).
+	Logger *slog.Logger
+	// Observer is called after each transition (optional).
+	Observer Observer
+	// PriorResets are the times of resets in earlier sessions, for the loop guard
+	// (the caller keeps them; the audit log records them on the session's start).
+	PriorResets []time.Time
+}
+
+// Session runs FolderSync sessions for one account. A Session is not safe for
+// concurrent use; run one Sync at a time.
+type Session struct {
+	cfg Config
+	seq int
+}
+
+// New checks the configuration and returns a Session.
+func New(cfg Config) (*Session, error) {
+	if cfg.Transport == nil {
+		return nil, errors.New("machine: Config.Transport is required (transport/httpeas for a server, transport/sim in tests)")
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("machine: Config.Store is required (hierarchy.OpenFileStore(dir) keeps state across runs, hierarchy.NewMemoryStore() does not)")
+	}
+	if cfg.Policy.MaxAttempts == 0 {
+		cfg.Policy = policy.Default()
+	}
+	if err := cfg.Policy.Validate(); err != nil {
+		return nil, fmt.Errorf("machine: %w", err)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.SessionID == "" {
+		cfg.SessionID = "session"
+	}
+	return &Session{cfg: cfg}, nil
+}
+
+// Result is how a session ended.
+type Result struct {
+	// State is states.Synced or states.Failed.
+	State states.State
+	// SyncKey is the stored key after the session (the new one when synced).
+	SyncKey string
+	// Tree is the stored hierarchy after the session.
+	Tree *hierarchy.Tree
+	// Event is the last event; Reason says why the session ended as it did.
+	Event  transitions.Event
+	Reason string
+	// Rule is the classification of the last outcome, if any.
+	Rule *transitions.Rule
+	// Counters is the session's history: attempts, resends, resets, time waited.
+	Counters Counters
+	// Applied and Reconciled say what the committed response did to the tree.
+	Applied    *hierarchy.ApplyReport
+	Reconciled *hierarchy.ReconcileReport
+	// RolledBack are the local adds removed by a reset (Status 9 recovery).
+	RolledBack []hierarchy.Folder
+	// Warnings are problems the session worked around (a store recovered from its
+	// backup snapshot, say).
+	Warnings []string
+}
+
+// Sync runs one FolderSync session to Synced or Failed. A failed session returns
+// its Result and an *Error saying what to do; the stored state is then unchanged.
+func (s *Session) Sync(ctx context.Context) (*Result, error) {
+	cfg := s.cfg
+	res := &Result{}
+	st, err := cfg.Store.Load(ctx)
+	switch {
+	case errors.Is(err, hierarchy.ErrRecoveredFromBackup):
+		res.Warnings = append(res.Warnings, "the hierarchy store was recovered from its backup snapshot: "+err.Error())
+	case errors.Is(err, hierarchy.ErrNoUsableSnapshot):
+		res.Warnings = append(res.Warnings, "no usable stored hierarchy; starting from SyncKey 0: "+err.Error())
+		st = hierarchy.State{SyncKey: transport.InitialSyncKey, Tree: hierarchy.NewTree()}
+	case err != nil:
+		return nil, fmt.Errorf("machine: loading the stored hierarchy: %w", err)
+	}
+	// key and tree are the committed state; work is the tree the next response is
+	// applied to (after a reset, the committed tree less its rolled-back local adds).
+	key, tree := st.SyncKey, st.Tree
+	work := tree
+	res.SyncKey, res.Tree = key, tree
+
+	fsm := newFSMAdapter()
+	var c Counters
+	state := states.Idle
+	stim := Stimulus{Event: transitions.Start}
+	if st.Unverified || len(cfg.PriorResets) > 0 {
+		stim.Prior = &Prior{LostResponse: st.Unverified, Resets: append([]time.Time(nil), cfg.PriorResets...)}
+	}
+	if st.Diverged() {
+		stim.Event = transitions.Diverged
+	}
+	resetting := false // the next request is the SyncKey 0 of a reset or a verification
+	for {
+		stim.Now = cfg.Clock.Now()
+		step, err := Decide(cfg.Policy, state, &c, stim)
+		if err != nil {
+			return res, fmt.Errorf("machine: internal error: %w", err)
+		}
+		if err := fsm.fire(ctx, step); err != nil {
+			return res, err
+		}
+		s.seq++
+		rec := NewRecord(s.seq, cfg.SessionID, step, stim, c)
+		rec.OldKey, rec.NewKey = key, key
+		state = step.To
+		if step.Rule != nil {
+			res.Rule = step.Rule
+		}
+		res.Event, res.Reason, res.Counters = step.Event, step.Reason, c
+
+		var next Stimulus
+		switch state {
+		case states.Awaiting:
+			sent := key
+			if resetting {
+				sent = transport.InitialSyncKey
+			}
+			var commit func() error
+			next, commit, rec.RequestID = s.roundTrip(ctx, sent, work, resetting, &c, res)
+			if commit != nil {
+				// Decide first whether the Status 1 is trusted; commit only if so.
+				preview := c
+				preview.Resets = append([]time.Time(nil), c.Resets...)
+				pstep, perr := Decide(cfg.Policy, state, &preview, withNow(next, cfg.Clock.Now()))
+				if perr == nil && pstep.To == states.Synced {
+					if err := commit(); err != nil {
+						res.Warnings = append(res.Warnings, "commit failed: "+err.Error())
+						next = Stimulus{Event: transitions.CommitFailed}
+					} else {
+						resetting = false
+						key, tree = res.SyncKey, res.Tree
+						work = tree
+					}
+				}
+			}
+		case states.Retrying:
+			if err := cfg.Clock.Sleep(ctx, step.Delay); err != nil {
+				next = Stimulus{Event: transitions.Cancelled}
+			} else {
+				next = Stimulus{Event: transitions.BackoffElapsed}
+			}
+		case states.Resetting:
+			// Roll back what was added locally since the last sync, never wipe: the
+			// SyncKey 0 answer is reconciled by mark-and-sweep (DESIGN rule 5).
+			work = work.Clone()
+			res.RolledBack = append(res.RolledBack, work.RollbackLocal()...)
+			resetting = true
+			next = Stimulus{Event: transitions.ResetSent}
+		}
+		rec.NewKey = res.SyncKey
+		s.emit(rec)
+		if ctx.Err() != nil && !state.Terminal() && next.Event != transitions.Cancelled {
+			next = Stimulus{Event: transitions.Cancelled}
+		}
+		if state.Terminal() {
+			res.State = state
+			if state == states.Failed {
+				res.SyncKey, res.Tree = key, tree
+				if c.LostSinceReset {
+					// The server may be ahead of the stored state: say so durably, so
+					// the next session verifies (DESIGN rule 3). Not cancellable: a
+					// cancelled session must still leave this mark.
+					if err := cfg.Store.MarkUnverified(context.WithoutCancel(ctx)); err != nil {
+						res.Warnings = append(res.Warnings, "could not mark the stored state unverified: "+err.Error())
+					}
+				}
+				return res, failure(ctx, step)
+			}
+			return res, nil
+		}
+		stim = next
+	}
+}
+
+func withNow(st Stimulus, now time.Time) Stimulus { st.Now = now; return st }
+
+// roundTrip sends one FolderSync and turns what came back into a stimulus. For a
+// Status 1 it also prepares the commit: the changes applied (or, after a reset,
+// reconciled) on a copy of the tree, ready to be stored with the new key.
+func (s *Session) roundTrip(ctx context.Context, sent string, tree *hierarchy.Tree, reset bool, c *Counters, res *Result) (Stimulus, func() error, string) {
+	cfg := s.cfg
+	rctx, cancel := context.WithTimeout(ctx, cfg.Policy.RequestTimeout(c.Resends))
+	defer cancel()
+	reply, err := cfg.Transport.FolderSync(rctx, &transport.FolderSyncRequest{SyncKey: sent})
+	if err != nil {
+		if ctx.Err() != nil {
+			return Stimulus{Event: transitions.Cancelled}, nil, ""
+		}
+		cond := transitions.ConnectionError
+		switch {
+		case errors.Is(err, transport.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+			cond = transitions.Timeout
+		case errors.Is(err, transport.ErrUnreadable):
+			cond = transitions.Unreadable
+		}
+		return Stimulus{Outcome: &transitions.Outcome{Condition: cond}}, nil, ""
+	}
+	o := transitions.Outcome{HTTPStatus: reply.HTTPStatus, ResetRequested: reply.ResetRequested && sent != transport.InitialSyncKey}
+	st := Stimulus{
+		RetryAfter: Duration(reply.RetryAfter), HasRetryAfter: reply.HasRetryAfter,
+		RedirectOK: strings.HasPrefix(reply.Location, "https://"),
+	}
+	resp := reply.Response
+	if reply.HTTPStatus == 200 && resp == nil {
+		o = transitions.Outcome{Condition: transitions.Unreadable}
+	}
+	if resp != nil {
+		o.Status = resp.Status
+	}
+	st.Outcome = &o
+	if resp == nil || resp.Status != 1 || o.ResetRequested || o.Condition != 0 {
+		return st, nil, reply.RequestID
+	}
+	st.NoChangeEcho = len(resp.Changes) == 0 && resp.SyncKey == sent
+	if resp.SyncKey == "" {
+		// A Status 1 without a SyncKey cannot be committed: treat it as unreadable.
+		return Stimulus{Outcome: &transitions.Outcome{Condition: transitions.Unreadable}}, nil, reply.RequestID
+	}
+	next := tree.Clone()
+	var applied *hierarchy.ApplyReport
+	var reconciled *hierarchy.ReconcileReport
+	if reset {
+		r, err := next.Reconcile(resp.Changes)
+		if err != nil {
+			return Stimulus{Outcome: &transitions.Outcome{Condition: transitions.Unreadable}}, nil, reply.RequestID
+		}
+		reconciled = &r
+	} else if fullHierarchy(tree, resp.Changes) {
+		// A server that silently resets (a stale key answered with its full
+		// hierarchy, all Adds) cannot be applied: Apply would keep every folder the
+		// server deleted meanwhile. An answer of only Adds that re-adds a folder the
+		// client has is that full hierarchy: reconcile it by mark-and-sweep instead.
+		r, err := next.Reconcile(resp.Changes)
+		if err != nil {
+			return Stimulus{Outcome: &transitions.Outcome{Condition: transitions.Unreadable}}, nil, reply.RequestID
+		}
+		reconciled = &r
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the server answered SyncKey %q with its full hierarchy (a silent reset): reconciled by mark-and-sweep, %d folders removed", sent, r.Removed))
+	} else {
+		r, err := next.Apply(resp.Changes)
+		if err != nil {
+			return Stimulus{Outcome: &transitions.Outcome{Condition: transitions.Unreadable}}, nil, reply.RequestID
+		}
+		applied = &r
+	}
+	commit := func() error {
+		if err := cfg.Store.Commit(ctx, resp.SyncKey, next); err != nil {
+			return err
+		}
+		next.ClearLocal()
+		res.SyncKey, res.Tree, res.Applied, res.Reconciled = resp.SyncKey, next, applied, reconciled
+		return nil
+	}
+	return st, commit, reply.RequestID
+}
+
+func (s *Session) emit(rec Record) {
+	if s.cfg.Audit != nil {
+		if err := s.cfg.Audit.Record(rec); err != nil && s.cfg.Logger != nil {
+			s.cfg.Logger.Error("audit record not written", "seq", rec.Seq, "err", err)
+		}
+	}
+	if s.cfg.Logger != nil {
+		s.cfg.Logger.Info("foldersync transition", "session", rec.Session, "seq", rec.Seq,
+			"from", rec.From.String(), "event", rec.Event.String(), "to", rec.To.String(),
+			"code", rec.Code, "attempt", rec.Attempt, "delay", rec.Delay.String(), "reason", rec.Reason)
+	}
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.OnTransition(rec)
+	}
+}
+
+// fullHierarchy reports whether changes look like a full hierarchy sent in place of
+// an incremental answer: all Adds, and at least one for a folder the client has.
+// An incremental answer never adds a folder the client already holds.
+func fullHierarchy(tree *hierarchy.Tree, changes []transport.FolderChange) bool {
+	known := false
+	for _, c := range changes {
+		if c.Op != transport.OpAdd {
+			return false
+		}
+		if _, ok := tree.Get(c.ServerID); ok {
+			known = true
+		}
+	}
+	return known
+}
