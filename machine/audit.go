@@ -65,7 +65,7 @@ func NewRecord(seq int, session string, step Step, st Stimulus, c Counters) Reco
 		Attempt: c.Attempts, Delay: Duration(step.Delay), Reason: step.Reason, Stimulus: st,
 	}
 	if step.Rule != nil {
-		r.Code = fmt.Sprintf("%s %d", step.Rule.Source, step.Rule.Code)
+		r.Code = codeName(*step.Rule)
 	}
 	if st.Outcome != nil {
 		r.HTTPStatus = st.Outcome.HTTPStatus
@@ -146,4 +146,16 @@ func ReadRecords(r io.Reader) ([]Record, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// codeName names a classified code for people: "FolderSync status 9", "HTTP 503",
+// "common status 132 SyncStateNotFound", "transport Timeout".
+func codeName(r transitions.Rule) string {
+	switch {
+	case r.Source == transitions.TransportCondition:
+		return "transport " + r.Name
+	case r.Source == transitions.CommonStatus && r.Name != "" && r.Name != "unknown":
+		return fmt.Sprintf("%s %d %s", r.Source, r.Code, r.Name)
+	}
+	return fmt.Sprintf("%s %d", r.Source, r.Code)
 }

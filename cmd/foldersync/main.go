@@ -1,6 +1,7 @@
 // Command foldersync is the shell face of the foldersync library.
 //
-//	foldersync demo                  decode and explain captured FolderSync exchanges
+//	foldersync demo                  a recovery story against the simulated server
+//	foldersync captures              decode and explain captured FolderSync exchanges
 //	foldersync wbxml decode [FILE]   WBXML (file or stdin) -> XML on stdout
 //	foldersync wbxml encode [FILE]   XML (file or stdin) -> WBXML on stdout
 package main
@@ -18,7 +19,9 @@ func main() {
 const usage = `foldersync: an auditable recovery engine for Exchange ActiveSync FolderSync
 
 Usage:
-  foldersync demo                          decode and explain real captured FolderSync exchanges
+  foldersync demo [flags]                  run sessions against the simulated server through faults
+                                           and show every transition (--help for the flags)
+  foldersync captures                      decode and explain real captured FolderSync exchanges
   foldersync wbxml decode [--allow-unknown] [FILE]
                                            WBXML from FILE (or stdin) -> XML on stdout
   foldersync wbxml encode [FILE]           XML from FILE (or stdin) -> WBXML on stdout
@@ -36,6 +39,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "demo":
 		return runDemo(args[1:], stdout, stderr)
+	case "captures":
+		return runCaptures(args[1:], stdout, stderr)
 	case "wbxml":
 		return runWBXML(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":

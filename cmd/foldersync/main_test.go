@@ -21,8 +21,8 @@ func runCLI(t *testing.T, stdin []byte, args ...string) (code int, stdout, stder
 	return code, out.String(), errOut.String()
 }
 
-func TestDemo(t *testing.T) {
-	code, out, errOut := runCLI(t, nil, "demo")
+func TestCaptures(t *testing.T) {
+	code, out, errOut := runCLI(t, nil, "captures")
 	require.Equal(t, 0, code, errOut)
 	assert.Empty(t, errOut)
 	for _, want := range []string{
@@ -96,7 +96,8 @@ func TestWBXMLBadInput(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"bogus"}, {"wbxml"}, {"wbxml", "frobnicate"}, {"wbxml", "decode", "a", "b"}, {"demo", "extra"}} {
+	for _, args := range [][]string{{}, {"bogus"}, {"wbxml"}, {"wbxml", "frobnicate"}, {"wbxml", "decode", "a", "b"}, {"demo", "extra"},
+		{"captures", "extra"}, {"demo", "--profile", "exchange"}, {"demo", "--faults", "1:explode"}, {"demo", "--faults", "x"}, {"demo", "--fault-rate", "2"}} {
 		code, out, errOut := runCLI(t, nil, args...)
 		assert.Equal(t, 2, code, "%q", args)
 		assert.Empty(t, out)
