@@ -153,32 +153,60 @@ func Decide(p policy.Policy, s states.State, c *Counters, st Stimulus) (Step, er
 }
 
 // holds evaluates a guard; when it does not hold, it says why in words a user reads.
+// The reason is formatted only then: guards hold on almost every step.
 func holds(p policy.Policy, g transitions.Guard, c *Counters, st Stimulus) (bool, string) {
 	switch g {
 	case transitions.ResendBudget:
-		return c.Resends < p.Resend.MaxResends, fmt.Sprintf("no response after %d resends (policy resend.max_resends)", c.Resends)
+		if c.Resends < p.Resend.MaxResends {
+			return true, ""
+		}
+		return false, fmt.Sprintf("no response after %d resends (policy resend.max_resends)", c.Resends)
 	case transitions.TransientBudget:
-		return c.Transient+1 < p.TransientBeforeReset, fmt.Sprintf("%d consecutive transient failures (policy transient_before_reset %d)", c.Transient+1, p.TransientBeforeReset)
+		if c.Transient+1 < p.TransientBeforeReset {
+			return true, ""
+		}
+		return false, fmt.Sprintf("%d consecutive transient failures (policy transient_before_reset %d)", c.Transient+1, p.TransientBeforeReset)
 	case transitions.UnknownBudget:
-		return c.Unknown < p.UnknownStatusRetries, fmt.Sprintf("an unknown status after %d retries (policy unknown_status_retries)", c.Unknown)
+		if c.Unknown < p.UnknownStatusRetries {
+			return true, ""
+		}
+		return false, fmt.Sprintf("an unknown status after %d retries (policy unknown_status_retries)", c.Unknown)
 	case transitions.RetryAfterWithinCap:
-		return !st.HasRetryAfter || p.RetryAfterAllowed(time.Duration(st.RetryAfter)), fmt.Sprintf("the server asks to wait %s, more than policy retry_after_cap %s", time.Duration(st.RetryAfter), p.RetryAfterCap)
+		if !st.HasRetryAfter || p.RetryAfterAllowed(time.Duration(st.RetryAfter)) {
+			return true, ""
+		}
+		return false, fmt.Sprintf("the server asks to wait %s, more than policy retry_after_cap %s", time.Duration(st.RetryAfter), p.RetryAfterCap)
 	case transitions.RedirectAllowed:
-		if !st.RedirectOK {
+		switch {
+		case !st.RedirectOK:
 			return false, "the redirect (X-MS-Location) is missing, not HTTPS, or the current URL"
+		case c.Redirects >= maxRedirects:
+			return false, fmt.Sprintf("more than %d redirects in one session", maxRedirects)
 		}
-		return c.Redirects < maxRedirects, fmt.Sprintf("more than %d redirects in one session", maxRedirects)
+		return true, ""
 	case transitions.ProvisionAllowed:
-		return c.Provisions < maxProvisions, fmt.Sprintf("the server still asks for provisioning after %d provisions", c.Provisions)
-	case transitions.ResetAllowed:
-		return !p.ResetGuard.Exceeded(c.Resets, st.Now), fmt.Sprintf("more than %d resets to SyncKey 0 within %s (policy reset_guard): the server keeps rejecting the hierarchy", p.ResetGuard.MaxResets, p.ResetGuard.Window)
-	case transitions.AttemptsLeft:
-		if c.Attempts >= p.MaxAttempts {
-			return false, fmt.Sprintf("%d requests sent (policy max_attempts)", c.Attempts)
+		if c.Provisions < maxProvisions {
+			return true, ""
 		}
-		return p.Backoff.MaxElapsed == 0 || c.Elapsed <= p.Backoff.MaxElapsed, fmt.Sprintf("%s spent waiting (policy backoff.max_elapsed %s)", c.Elapsed, p.Backoff.MaxElapsed)
+		return false, fmt.Sprintf("the server still asks for provisioning after %d provisions", c.Provisions)
+	case transitions.ResetAllowed:
+		if !p.ResetGuard.Exceeded(c.Resets, st.Now) {
+			return true, ""
+		}
+		return false, fmt.Sprintf("more than %d resets to SyncKey 0 within %s (policy reset_guard): the server keeps rejecting the hierarchy", p.ResetGuard.MaxResets, p.ResetGuard.Window)
+	case transitions.AttemptsLeft:
+		switch {
+		case c.Attempts >= p.MaxAttempts:
+			return false, fmt.Sprintf("%d requests sent (policy max_attempts)", c.Attempts)
+		case p.Backoff.MaxElapsed > 0 && c.Elapsed > p.Backoff.MaxElapsed:
+			return false, fmt.Sprintf("%s spent waiting (policy backoff.max_elapsed %s)", c.Elapsed, p.Backoff.MaxElapsed)
+		}
+		return true, ""
 	case transitions.ResponseTrusted:
-		return !(st.NoChangeEcho && c.LostSinceReset && p.VerifyAfterLostResponse), "a no-change answer after a lost response may hide lost changes (policy verify_after_lost_response)"
+		if !(st.NoChangeEcho && c.LostSinceReset && p.VerifyAfterLostResponse) {
+			return true, ""
+		}
+		return false, "a no-change answer after a lost response may hide lost changes (policy verify_after_lost_response)"
 	}
 	return false, fmt.Sprintf("unknown guard %q", g)
 }
