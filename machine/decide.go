@@ -119,6 +119,14 @@ func Decide(p policy.Policy, s states.State, c *Counters, st Stimulus) (Step, er
 	if !ev.Valid() {
 		return step, fmt.Errorf("machine: stimulus has no event and no outcome")
 	}
+	ov, key := override(p, step.Rule)
+	if ov != nil && retryable(ev) && (isTrue(ov.Fatal) || (ov.Retry != nil && !*ov.Retry)) {
+		// The policy makes this status fatal: an override tunes budgets, and
+		// "no retries" ends the session at once. What the status means is still
+		// the table's (the classification stays in the audit record).
+		step.Reason = fmt.Sprintf("the policy makes %s fatal (overrides %q)", step.Rule.Source.String()+" "+fmt.Sprint(step.Rule.Code), key)
+		ev = transitions.Failure
+	}
 	step.Asked = ev
 	if st.Prior != nil && (ev == transitions.Start || ev == transitions.Diverged) {
 		c.LostSinceReset = c.LostSinceReset || st.Prior.LostResponse
@@ -133,7 +141,7 @@ func Decide(p policy.Policy, s states.State, c *Counters, st Stimulus) (Step, er
 			return step, err
 		}
 		if row.Guard != "" {
-			held, why := holds(p, row.Guard, c, st)
+			held, why := holds(p, row.Guard, c, st, ov)
 			step.Guards = append(step.Guards, GuardCheck{Guard: row.Guard, Held: held})
 			if !held {
 				step.Reason = why
@@ -144,7 +152,7 @@ func Decide(p policy.Policy, s states.State, c *Counters, st Stimulus) (Step, er
 		step.Event, step.To, step.Row = ev, row.To, row
 		break
 	}
-	step.Delay = delay(p, step, c, st)
+	step.Delay = delay(p, step, c, st, ov)
 	update(c, step, st)
 	if step.Reason == "" {
 		step.Reason = step.Row.Why
@@ -154,7 +162,13 @@ func Decide(p policy.Policy, s states.State, c *Counters, st Stimulus) (Step, er
 
 // holds evaluates a guard; when it does not hold, it says why in words a user reads.
 // The reason is formatted only then: guards hold on almost every step.
-func holds(p policy.Policy, g transitions.Guard, c *Counters, st Stimulus) (bool, string) {
+func holds(p policy.Policy, g transitions.Guard, c *Counters, st Stimulus, ov *policy.Override) (bool, string) {
+	maxRetries := func(def int) int {
+		if ov != nil && ov.MaxRetries != nil {
+			return *ov.MaxRetries
+		}
+		return def
+	}
 	switch g {
 	case transitions.ResendBudget:
 		if c.Resends < p.Resend.MaxResends {
@@ -162,15 +176,25 @@ func holds(p policy.Policy, g transitions.Guard, c *Counters, st Stimulus) (bool
 		}
 		return false, fmt.Sprintf("no response after %d resends (policy resend.max_resends)", c.Resends)
 	case transitions.TransientBudget:
-		if c.Transient+1 < p.TransientBeforeReset {
+		// An override's max_retries counts retries; transient_before_reset counts
+		// failures, the last of which resets instead of retrying.
+		limit, source := p.TransientBeforeReset, fmt.Sprintf("policy transient_before_reset %d", p.TransientBeforeReset)
+		if ov != nil && ov.MaxRetries != nil {
+			limit, source = *ov.MaxRetries+1, fmt.Sprintf("the status's max_retries override %d", *ov.MaxRetries)
+		}
+		if c.Transient+1 < limit {
 			return true, ""
 		}
-		return false, fmt.Sprintf("%d consecutive transient failures (policy transient_before_reset %d)", c.Transient+1, p.TransientBeforeReset)
+		return false, fmt.Sprintf("%d consecutive transient failures (%s)", c.Transient+1, source)
 	case transitions.UnknownBudget:
-		if c.Unknown < p.UnknownStatusRetries {
+		if c.Unknown < maxRetries(p.UnknownStatusRetries) {
 			return true, ""
 		}
-		return false, fmt.Sprintf("an unknown status after %d retries (policy unknown_status_retries)", c.Unknown)
+		source := "policy unknown_status_retries"
+		if ov != nil && ov.MaxRetries != nil {
+			source = "the status's max_retries override"
+		}
+		return false, fmt.Sprintf("an unknown status after %d retries (%s)", c.Unknown, source)
 	case transitions.RetryAfterWithinCap:
 		if !st.HasRetryAfter || p.RetryAfterAllowed(time.Duration(st.RetryAfter)) {
 			return true, ""
@@ -214,9 +238,15 @@ func holds(p policy.Policy, g transitions.Guard, c *Counters, st Stimulus) (bool
 // delay is the wait in Retrying: none after a lost response (resend at once, with a
 // longer per-request timeout), none for provisioning or a redirect, Retry-After for
 // a 503 that gives one, else the policy's backoff for the streak.
-func delay(p policy.Policy, step Step, c *Counters, st Stimulus) time.Duration {
+func delay(p policy.Policy, step Step, c *Counters, st Stimulus, ov *policy.Override) time.Duration {
 	if step.To != states.Retrying {
 		return 0
+	}
+	if ov != nil && ov.Initial != nil {
+		p.Backoff.Initial = *ov.Initial // p is a copy
+		if p.Backoff.MaxInterval < p.Backoff.Initial {
+			p.Backoff.MaxInterval = p.Backoff.Initial
+		}
 	}
 	switch step.Event {
 	case transitions.Transient:
@@ -264,3 +294,38 @@ func update(c *Counters, step Step, st Stimulus) {
 		c.LostSinceReset = false // the full hierarchy answers for whatever was lost
 	}
 }
+
+// override returns the policy's override for a classified code, and its key.
+func override(p policy.Policy, r *transitions.Rule) (*policy.Override, string) {
+	if r == nil || len(p.Overrides) == 0 {
+		return nil, ""
+	}
+	var kinds []string
+	switch r.Source {
+	case transitions.FolderSyncStatus:
+		kinds = []string{policy.KindFolderSync, policy.KindLegacy}
+	case transitions.CommonStatus:
+		kinds = []string{policy.KindCommon}
+	case transitions.HTTPStatus:
+		kinds = []string{policy.KindHTTP}
+	}
+	for _, k := range kinds {
+		if o, ok := p.Override(k, r.Code); ok {
+			return &o, policy.OverrideKey(k, r.Code)
+		}
+	}
+	return nil, ""
+}
+
+// retryable reports whether an outcome event leads to another attempt, which is
+// what an override's fatal or retry: false can stop.
+func retryable(e transitions.Event) bool {
+	switch e {
+	case transitions.Lost, transitions.Transient, transitions.Throttled, transitions.UnknownStatus,
+		transitions.Provision, transitions.Redirect, transitions.KeyMismatch:
+		return true
+	}
+	return false
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }

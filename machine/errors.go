@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/easkit/foldersync/transitions"
 )
@@ -71,7 +72,7 @@ var hints = map[error]string{
 	ErrServerFull:       "Free space on the server (or ask its administrator), then sync again",
 	ErrRemoteWipe:       "The caller must decide how to honour the wipe; foldersync never acts on it",
 	ErrServerError:      "Try again later; if it persists, ask the server administrator",
-	ErrStatus:           "See the status's meaning; `foldersync explain CODE` says more",
+	ErrStatus:           "The status's meaning and resolution are in the spec section it cites",
 	ErrBudget:           "Sync again later; the policy's budgets bound how long one session tries",
 	ErrResetLoop:        "The server rejects every SyncKey; ask its administrator to check the device partnership",
 	ErrCommit:           "Check the state directory (disk space, permissions); the stored state is unchanged",
@@ -110,6 +111,14 @@ func failure(ctx context.Context, step Step) error {
 		}
 	}
 	e := &Error{Kind: kind, Reason: step.Reason, Hint: hints[kind], Rule: step.Rule}
+	if kind == ErrStatus && step.Rule != nil {
+		if step.Rule.Spec == "" || step.Rule.Spec == "none" {
+			e.Hint = "The code is in no specification foldersync knows: report it with the audit log"
+		} else {
+			section, _, _ := strings.Cut(step.Rule.Spec, " http")
+			e.Hint = "See " + section + ": " + step.Rule.Meaning
+		}
+	}
 	if kind == ErrCancelled {
 		e.cause = ctx.Err()
 	}
