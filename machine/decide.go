@@ -40,9 +40,9 @@ type Counters struct {
 
 // maxProvisions and maxRedirects bound provisioning and redirects in one session:
 // MS-ASHTTP asks for a rerun after provisioning (once is enough: a server that asks
-// again at once is in a loop) and DESIGN rule 6 allows at most 3 redirects.
+// again right after is in a loop) and DESIGN rule 6 allows at most 3 redirects.
 const (
-	maxProvisions = 2
+	maxProvisions = 1
 	maxRedirects  = 3
 )
 
@@ -212,7 +212,7 @@ func holds(p policy.Policy, g transitions.Guard, c *Counters, st Stimulus, ov *p
 		if c.Provisions < maxProvisions {
 			return true, ""
 		}
-		return false, fmt.Sprintf("the server still asks for provisioning after %d provisions", c.Provisions)
+		return false, "the server asks for provisioning again right after the session provisioned"
 	case transitions.ResetAllowed:
 		if !p.ResetGuard.Exceeded(c.Resets, st.Now) {
 			return true, ""

@@ -23,6 +23,9 @@ var (
 	ErrStatus           = errors.New("the server answered with a status that ends the session")
 	ErrBudget           = errors.New("the retry budget is spent")
 	ErrResetLoop        = errors.New("the server keeps rejecting the hierarchy")
+	ErrRedirect         = errors.New("the server redirects where foldersync will not follow")
+	ErrThrottled        = errors.New("the server asks to wait longer than the policy allows")
+	ErrProvisioning     = errors.New("the server keeps asking for provisioning")
 	ErrCommit           = errors.New("the hierarchy could not be stored")
 	ErrCancelled        = errors.New("the session was cancelled")
 )
@@ -75,6 +78,9 @@ var hints = map[error]string{
 	ErrStatus:           "The status's meaning and resolution are in the spec section it cites",
 	ErrBudget:           "Sync again later; the policy's budgets bound how long one session tries",
 	ErrResetLoop:        "The server rejects every SyncKey; ask its administrator to check the device partnership",
+	ErrRedirect:         "Check the server URL (a redirect must be HTTPS and lead elsewhere, at most 3 in a row)",
+	ErrThrottled:        "Sync again after the server's Retry-After, or raise the policy's retry_after_cap",
+	ErrProvisioning:     "Provisioning did not satisfy the server; ask its administrator about the device policy",
 	ErrCommit:           "Check the state directory (disk space, permissions); the stored state is unchanged",
 	ErrCancelled:        "Sync again when ready; the stored state is unchanged",
 }
@@ -104,9 +110,17 @@ func failure(ctx context.Context, step Step) error {
 		kind = ErrCancelled
 	case transitions.GiveUp:
 		kind = ErrBudget
-		for _, g := range step.Guards {
-			if g.Guard == transitions.ResetAllowed && !g.Held {
+		// Say which guard refused: the last one consulted.
+		if n := len(step.Guards); n > 0 && !step.Guards[n-1].Held {
+			switch step.Guards[n-1].Guard {
+			case transitions.ResetAllowed:
 				kind = ErrResetLoop
+			case transitions.RedirectAllowed:
+				kind = ErrRedirect
+			case transitions.RetryAfterWithinCap:
+				kind = ErrThrottled
+			case transitions.ProvisionAllowed:
+				kind = ErrProvisioning
 			}
 		}
 	}

@@ -449,7 +449,7 @@ var kinds = []struct {
 	{"ErrMalformedRequest", machine.ErrMalformedRequest}, {"ErrAuth", machine.ErrAuth}, {"ErrDenied", machine.ErrDenied},
 	{"ErrPasswordExpired", machine.ErrPasswordExpired}, {"ErrNotSupported", machine.ErrNotSupported},
 	{"ErrServerFull", machine.ErrServerFull}, {"ErrRemoteWipe", machine.ErrRemoteWipe}, {"ErrServerError", machine.ErrServerError},
-	{"ErrStatus", machine.ErrStatus}, {"ErrBudget", machine.ErrBudget}, {"ErrResetLoop", machine.ErrResetLoop},
+	{"ErrStatus", machine.ErrStatus}, {"ErrBudget", machine.ErrBudget}, {"ErrResetLoop", machine.ErrResetLoop}, {"ErrRedirect", machine.ErrRedirect}, {"ErrThrottled", machine.ErrThrottled}, {"ErrProvisioning", machine.ErrProvisioning},
 	{"ErrCommit", machine.ErrCommit}, {"ErrCancelled", machine.ErrCancelled},
 }
 

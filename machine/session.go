@@ -155,7 +155,8 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 	if st.Diverged() {
 		stim.Event = transitions.Diverged
 	}
-	resetting := false // the next request is the SyncKey 0 of a reset or a verification
+	resetting := false        // the next request is the SyncKey 0 of a reset or a verification
+	var committedFrom *string // the key a commit during the last round trip replaced
 	for {
 		stim.Now = cfg.Clock.Now()
 		step, err := Decide(cfg.Policy, state, &c, stim)
@@ -167,7 +168,15 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 		}
 		s.seq++
 		rec := NewRecord(s.seq, cfg.SessionID, step, stim, c)
+		// Each record carries the committed SyncKey before and after its own
+		// transition. A commit happens during the round trip that follows the
+		// transition into awaiting, but it is the success transition's doing, so
+		// that record shows it.
 		rec.OldKey, rec.NewKey = key, key
+		if committedFrom != nil {
+			rec.OldKey = *committedFrom
+			committedFrom = nil
+		}
 		state = step.To
 		if step.Rule != nil {
 			res.Rule = step.Rule
@@ -194,13 +203,19 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 						next = Stimulus{Event: transitions.CommitFailed}
 					} else {
 						resetting = false
+						before := key
+						committedFrom = &before
 						key, tree = res.SyncKey, res.Tree
 						work = tree
 					}
 				}
 			}
 		case states.Retrying:
-			if err := cfg.Clock.Sleep(ctx, step.Delay); err != nil {
+			if c.Attempts >= cfg.Policy.MaxAttempts || cfg.Policy.Backoff.MaxElapsed > 0 && c.Elapsed > cfg.Policy.Backoff.MaxElapsed {
+				// The budget is spent: the next decision gives up whatever the wait,
+				// so do not wait for nothing.
+				next = Stimulus{Event: transitions.BackoffElapsed}
+			} else if err := cfg.Clock.Sleep(ctx, step.Delay); err != nil {
 				next = Stimulus{Event: transitions.Cancelled}
 			} else {
 				next = Stimulus{Event: transitions.BackoffElapsed}
@@ -213,7 +228,6 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 			resetting = true
 			next = Stimulus{Event: transitions.ResetSent}
 		}
-		rec.NewKey = res.SyncKey
 		s.emit(rec)
 		if ctx.Err() != nil && !state.Terminal() && next.Event != transitions.Cancelled {
 			next = Stimulus{Event: transitions.Cancelled}

@@ -28,7 +28,8 @@ const (
 	// RedirectAllowed: the X-MS-Location is HTTPS (or insecure HTTP is allowed),
 	// differs from the current URL, and fewer than 3 redirects were followed.
 	RedirectAllowed Guard = "redirect_allowed"
-	// ProvisionAllowed: the session has not already provisioned for this request.
+	// ProvisionAllowed: the session has not provisioned yet (a server that asks again
+	// right after provisioning is in a loop).
 	ProvisionAllowed Guard = "provision_allowed"
 	// ResetAllowed: the reset loop guard has not tripped (MaxResets in ResetWindow).
 	ResetAllowed Guard = "reset_allowed"
