@@ -76,7 +76,7 @@ func BenchmarkSyncInitial(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		server := sim.New(sim.Replay, sim.WithFolders(sim.DefaultFolders()...))
-		s, err := machine.New(machine.Config{Transport: server, Store: hierarchy.NewMemoryStore(), Clock: &fakeClock{now: t0}, Audit: machine.NewJSONLines(io.Discard)})
+		s, err := machine.New(machine.Config{Transport: server, Store: hierarchy.NewMemoryStore(), Clock: machine.NewSimClock(t0), Audit: machine.NewJSONLines(io.Discard)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -12,22 +12,22 @@ import (
 	"time"
 
 	"github.com/easkit/foldersync/hierarchy"
+	"github.com/easkit/foldersync/machine"
 	"github.com/easkit/foldersync/transport"
 	"github.com/easkit/foldersync/transport/faults"
 )
 
-// scenarioClock is the session clock of a scenario: it advances instantly on Sleep
-// and, when cancelAtSleep is n > 0, cancels the session's context during the n-th
-// Sleep (a caller giving up while the session waits out a backoff).
+// scenarioClock is the session clock of a scenario: simulated time
+// (machine.SimClock) that, when cancelAtSleep is n > 0, cancels the session's
+// context during the n-th Sleep (a caller giving up while the session waits out a
+// backoff).
 type scenarioClock struct {
+	*machine.SimClock
 	mu            sync.Mutex
-	now           time.Time
 	sleeps        int
 	cancelAtSleep int
 	cancel        context.CancelFunc
 }
-
-func (c *scenarioClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 
 func (c *scenarioClock) Sleep(ctx context.Context, d time.Duration) error {
 	c.mu.Lock()
@@ -37,9 +37,8 @@ func (c *scenarioClock) Sleep(ctx context.Context, d time.Duration) error {
 		c.cancel() // the wait is interrupted: no time passes
 		return ctx.Err()
 	}
-	c.now = c.now.Add(d)
 	c.mu.Unlock()
-	return ctx.Err()
+	return c.SimClock.Sleep(ctx, d)
 }
 
 // scriptedFault is one line of a `faults` block: a fault of package faults, or a

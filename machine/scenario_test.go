@@ -113,7 +113,7 @@ type scenario struct {
 func runScenario(t testing.TB, path string) {
 	s := &scenario{
 		store: hierarchy.NewMemoryStore(),
-		clock: &scenarioClock{now: t0},
+		clock: &scenarioClock{SimClock: machine.NewSimClock(t0)},
 		pol:   policy.Default(),
 	}
 	datadriven.RunTestAny(t, path, func(t testing.TB, d *datadriven.TestData) string {

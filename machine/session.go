@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/easkit/foldersync/hierarchy"
@@ -41,6 +42,36 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// SimClock is simulated time: Sleep advances it by d and returns at once (or with
+// ctx's error when ctx has ended). For tests, dry runs and the demo: a session's waits
+// cost no real time, and the audit log still shows the waits the policy chose. It
+// is safe for concurrent use.
+type SimClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewSimClock returns a SimClock reading start.
+func NewSimClock(start time.Time) *SimClock { return &SimClock{now: start} }
+
+// Now returns the simulated time.
+func (c *SimClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Sleep advances the simulated time by d, unless ctx has already ended.
+func (c *SimClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+	return nil
 }
 
 // Observer is told of every transition, after it is recorded.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,31 +22,17 @@ import (
 	"github.com/easkit/foldersync/transport/sim"
 )
 
-// fakeClock advances instantly: a session's waits cost no real time.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-	return ctx.Err()
-}
-
 var profiles = []sim.Profile{sim.Replay, sim.Reexecute, sim.Lenient, sim.SilentReset}
 
 type rig struct {
 	server *sim.Server
 	store  *hierarchy.MemoryStore
 	audit  bytes.Buffer
-	clock  *fakeClock
+	clock  *machine.SimClock
 }
 
 func newRig(t *testing.T, p sim.Profile) *rig {
-	r := &rig{server: sim.New(p, sim.WithFolders(sim.DefaultFolders()...)), store: hierarchy.NewMemoryStore(), clock: &fakeClock{now: t0}}
+	r := &rig{server: sim.New(p, sim.WithFolders(sim.DefaultFolders()...)), store: hierarchy.NewMemoryStore(), clock: machine.NewSimClock(t0)}
 	return r
 }
 
@@ -243,7 +228,7 @@ func (failingStore) Commit(context.Context, string, *hierarchy.Tree) error {
 
 func TestCommitFailureLeavesStateUnchanged(t *testing.T) {
 	server := sim.New(sim.Replay, sim.WithFolders(sim.DefaultFolders()...))
-	s, err := machine.New(machine.Config{Transport: server, Store: failingStore{hierarchy.NewMemoryStore()}, Clock: &fakeClock{now: t0}})
+	s, err := machine.New(machine.Config{Transport: server, Store: failingStore{hierarchy.NewMemoryStore()}, Clock: machine.NewSimClock(t0)})
 	require.NoError(t, err)
 	res, err := s.Sync(context.Background())
 	assert.ErrorIs(t, err, machine.ErrCommit)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/easkit/foldersync/hierarchy"
@@ -176,20 +175,6 @@ func parseFault(kind string) (faults.Fault, error) {
 	return faults.Fault{}, fmt.Errorf("unknown fault kind %q (want request-lost, response-lost, timeout, connection-reset, truncated, corrupt, status-CODE, http-CODE or http-503-retry-30s)", kind)
 }
 
-// simClock is simulated time: waits advance it and return at once.
-type simClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *simClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *simClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-	return ctx.Err()
-}
-
 // table prints each transition as it is recorded.
 type table struct {
 	out   io.Writer
@@ -212,7 +197,7 @@ func (t table) OnTransition(r machine.Record) {
 func demo(out io.Writer, profile sim.Profile, sched faults.Schedule, pol policy.Policy, audit io.Writer) error {
 	server := sim.New(profile, sim.WithFolders(sim.DefaultFolders()...))
 	store := hierarchy.NewMemoryStore()
-	clock := &simClock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	clock := machine.NewSimClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	sink := machine.NewJSONLines(audit)
 	run := func(title string, tr transport.Transport, id string) (*machine.Result, error) {
 		fmt.Fprintf(out, "\n%s\n", title)
