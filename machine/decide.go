@@ -62,6 +62,9 @@ type Stimulus struct {
 	RedirectOK bool `json:"redirect_ok,omitempty"`
 	// NoChangeEcho says a Status 1 answer had no changes and the SyncKey that was sent.
 	NoChangeEcho bool `json:"no_change_echo,omitempty"`
+	// Throttle is the server's X-MS-ASThrottle header, surfaced for the audit log
+	// (DESIGN rule 6); Decide does not read it.
+	Throttle string `json:"throttle,omitempty"`
 	// Now is the session clock's time when the stimulus happened.
 	Now time.Time `json:"now"`
 	// Prior carries what earlier sessions left, on a session's first stimulus (Start

@@ -309,7 +309,7 @@ func (s *Session) roundTrip(ctx context.Context, sent string, tree *hierarchy.Tr
 	o := transitions.Outcome{HTTPStatus: reply.HTTPStatus, ResetRequested: reply.ResetRequested && sent != transport.InitialSyncKey}
 	st := Stimulus{
 		RetryAfter: Duration(reply.RetryAfter), HasRetryAfter: reply.HasRetryAfter,
-		RedirectOK: strings.HasPrefix(reply.Location, "https://"),
+		RedirectOK: strings.HasPrefix(reply.Location, "https://"), Throttle: reply.Throttle,
 	}
 	resp := reply.Response
 	if reply.HTTPStatus == 200 && resp == nil {

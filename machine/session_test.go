@@ -339,3 +339,21 @@ func TestLostResponseSurvivesAFailedSession(t *testing.T) {
 	assert.True(t, recs[0].Stimulus.Prior.LostResponse)
 	assert.Contains(t, events(recs), transitions.Verify)
 }
+
+// X-MS-ASThrottle is surfaced in the audit log (DESIGN rule 6).
+func TestThrottleHeaderReachesTheAuditLog(t *testing.T) {
+	r := newRig(t, sim.Replay)
+	res, err := r.sync(t, faults.Wrap(r.server, faults.Script(map[int]faults.Fault{1: faults.HTTP(503, 5*time.Second, true).WithThrottle("CommandFrequency")})))
+	require.NoError(t, err)
+	assert.Equal(t, states.Synced, res.State)
+	recs := r.requireReplays(t)
+	found := false
+	for _, rec := range recs {
+		if rec.Event == transitions.Throttled {
+			found = true
+			assert.Equal(t, "CommandFrequency", rec.Stimulus.Throttle)
+			assert.Equal(t, machine.Duration(5*time.Second), rec.Delay, "Retry-After is waited")
+		}
+	}
+	assert.True(t, found)
+}
