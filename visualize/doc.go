@@ -1,7 +1,7 @@
-// Package visualize will render the transitions table as Graphviz DOT and Mermaid
-// state diagrams, and overlay an audit trace on them. It reads the table and never
-// drives a session.
-//
-// The documentation issue builds it; until then the package holds only this
-// description (see ../shared/DESIGN.md, "Rooms").
+// Package visualize renders the transitions table as state graphs: Graphviz DOT and
+// Mermaid stateDiagram-v2, with edges labelled by the events that take them and the
+// codes that classify to those events, terminal states marked, and a stable order
+// (numeric for codes). It reads the table and never drives a session, and it does
+// not use looplab/fsm's Visualize, whose output encodes the current state and sorts
+// "status-10" before "status-6".
 package visualize

@@ -81,3 +81,15 @@ func TestDemoFlags(t *testing.T) {
 	assert.Equal(t, 0, code)
 	_ = out
 }
+
+func TestGraphCommand(t *testing.T) {
+	code, out, errOut := runCLI(t, nil, "graph")
+	require.Equal(t, 0, code, errOut)
+	assert.True(t, strings.HasPrefix(out, "stateDiagram-v2\n"))
+	code, out, _ = runCLI(t, nil, "graph", "--format", "dot")
+	require.Equal(t, 0, code)
+	assert.True(t, strings.HasPrefix(out, "digraph foldersync {"))
+	code, _, errOut = runCLI(t, nil, "graph", "--format", "png")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "want dot or mermaid")
+}

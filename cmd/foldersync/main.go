@@ -2,6 +2,7 @@
 //
 //	foldersync demo                  a recovery story against the simulated server
 //	foldersync captures              decode and explain captured FolderSync exchanges
+//	foldersync graph                 the state graph (Mermaid or DOT) from the transitions table
 //	foldersync wbxml decode [FILE]   WBXML (file or stdin) -> XML on stdout
 //	foldersync wbxml encode [FILE]   XML (file or stdin) -> WBXML on stdout
 package main
@@ -22,6 +23,7 @@ Usage:
   foldersync demo [flags]                  run sessions against the simulated server through faults
                                            and show every transition (--help for the flags)
   foldersync captures                      decode and explain real captured FolderSync exchanges
+  foldersync graph [--format dot|mermaid]  the state graph, rendered from the transitions table
   foldersync wbxml decode [--allow-unknown] [FILE]
                                            WBXML from FILE (or stdin) -> XML on stdout
   foldersync wbxml encode [FILE]           XML from FILE (or stdin) -> WBXML on stdout
@@ -41,6 +43,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runDemo(args[1:], stdout, stderr)
 	case "captures":
 		return runCaptures(args[1:], stdout, stderr)
+	case "graph":
+		return runGraph(args[1:], stdout, stderr)
 	case "wbxml":
 		return runWBXML(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
