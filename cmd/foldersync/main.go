@@ -24,6 +24,10 @@ Usage:
                                            and show every transition (--help for the flags)
   foldersync captures                      decode and explain real captured FolderSync exchanges
   foldersync graph [--format dot|mermaid]  the state graph, rendered from the transitions table
+  foldersync replay [--policy FILE] LOG    re-derive every transition of an audit log; exit 1 on divergence
+  foldersync policy check FILE             validate a policy file (errors name file:line:column and field)
+  foldersync policy show [--preset NAME]   the effective policy as commented YAML
+  foldersync explain CODE                  what a status (9, 142) or HTTP code (http-503) means and does
   foldersync wbxml decode [--allow-unknown] [FILE]
                                            WBXML from FILE (or stdin) -> XML on stdout
   foldersync wbxml encode [FILE]           XML from FILE (or stdin) -> WBXML on stdout
@@ -45,6 +49,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCaptures(args[1:], stdout, stderr)
 	case "graph":
 		return runGraph(args[1:], stdout, stderr)
+	case "replay":
+		return runReplay(args[1:], stdout, stderr)
+	case "policy":
+		return runPolicy(args[1:], stdout, stderr)
+	case "explain":
+		return runExplain(args[1:], stdout, stderr)
 	case "wbxml":
 		return runWBXML(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
