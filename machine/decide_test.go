@@ -314,3 +314,13 @@ func FuzzReadRecords(f *testing.F) {
 		_ = machine.Replay(recs, policy.Default())
 	})
 }
+
+func TestSplitSessions(t *testing.T) {
+	a, _ := randomSession(t, policy.Default(), 3)
+	b, _ := randomSession(t, policy.Default(), 4)
+	got := machine.SplitSessions(append(append([]machine.Record(nil), a...), b...))
+	require.Len(t, got, 2)
+	assert.Equal(t, a, got[0])
+	assert.Equal(t, b, got[1])
+	assert.Empty(t, machine.SplitSessions(nil))
+}

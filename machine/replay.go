@@ -55,3 +55,16 @@ func Replay(records []Record, p policy.Policy) *Divergence {
 
 // String writes the duration as time.Duration does.
 func (d Duration) String() string { return time.Duration(d).String() }
+
+// SplitSessions splits an audit log into its sessions, in order: a session starts
+// at each record whose From is Idle. Replay takes one session at a time.
+func SplitSessions(records []Record) [][]Record {
+	var out [][]Record
+	for i, r := range records {
+		if i == 0 || r.From == states.Idle {
+			out = append(out, nil)
+		}
+		out[len(out)-1] = append(out[len(out)-1], r)
+	}
+	return out
+}

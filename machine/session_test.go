@@ -64,17 +64,8 @@ func (r *rig) requireReplays(t *testing.T) []machine.Record {
 	t.Helper()
 	recs, err := machine.ReadRecords(bytes.NewReader(r.audit.Bytes()))
 	require.NoError(t, err)
-	// The log holds one or more sessions: replay each from its start.
-	var session []machine.Record
-	for i, rec := range recs {
-		if rec.From == states.Idle && len(session) > 0 {
-			require.Nil(t, machine.Replay(session, policy.Default()))
-			session = nil
-		}
-		session = append(session, rec)
-		if i == len(recs)-1 {
-			require.Nil(t, machine.Replay(session, policy.Default()))
-		}
+	for _, sess := range machine.SplitSessions(recs) {
+		require.Nil(t, machine.Replay(sess, policy.Default()))
 	}
 	return recs
 }

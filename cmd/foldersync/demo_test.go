@@ -44,13 +44,7 @@ func TestDemoLenientVerifiesAndAuditReplays(t *testing.T) {
 	recs, err := machine.ReadRecords(f)
 	require.NoError(t, err)
 	// Two sessions in one log: each replays identically.
-	var sessions [][]machine.Record
-	for _, r := range recs {
-		if len(sessions) == 0 || r.Session != sessions[len(sessions)-1][0].Session {
-			sessions = append(sessions, nil)
-		}
-		sessions[len(sessions)-1] = append(sessions[len(sessions)-1], r)
-	}
+	sessions := machine.SplitSessions(recs)
 	require.Len(t, sessions, 2)
 	for _, s := range sessions {
 		assert.Nil(t, machine.Replay(s, policy.Default()))

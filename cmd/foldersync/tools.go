@@ -59,22 +59,17 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "foldersync replay: %s: %v\n", fs.Arg(0), err)
 		return 1
 	}
-	// A log holds sessions one after another; each starts in idle.
-	sessions := 0
-	for start := 0; start < len(recs); {
-		end := start + 1
-		for end < len(recs) && recs[end].From != states.Idle {
-			end++
-		}
-		sessions++
-		if d := machine.Replay(recs[start:end], p); d != nil {
-			fmt.Fprintf(stdout, "session %q (records %d-%d): %v\n", recs[start].Session, start+1, end, d)
-			fmt.Fprintf(stderr, "foldersync replay: divergence at line %d of %s\n", start+d.Index+1, fs.Arg(0))
+	sessions := machine.SplitSessions(recs)
+	line := 0 // the line of the session's first record
+	for _, sess := range sessions {
+		if d := machine.Replay(sess, p); d != nil {
+			fmt.Fprintf(stdout, "session %q (records %d-%d): %v\n", sess[0].Session, line+1, line+len(sess), d)
+			fmt.Fprintf(stderr, "foldersync replay: divergence at line %d of %s\n", line+d.Index+1, fs.Arg(0))
 			return 1
 		}
-		start = end
+		line += len(sess)
 	}
-	fmt.Fprintf(stdout, "%d sessions, %d transitions: every one replays identically\n", sessions, len(recs))
+	fmt.Fprintf(stdout, "%d sessions, %d transitions: every one replays identically\n", len(sessions), len(recs))
 	return 0
 }
 
