@@ -230,8 +230,12 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 				pstep, perr := Decide(cfg.Policy, state, &preview, withNow(next, cfg.Clock.Now()))
 				if perr == nil && pstep.To == states.Synced {
 					if err := commit(); err != nil {
-						res.Warnings = append(res.Warnings, "commit failed: "+err.Error())
-						next = Stimulus{Event: transitions.CommitFailed}
+						if ctx.Err() != nil {
+							next = Stimulus{Event: transitions.Cancelled} // the store refused because ctx ended
+						} else {
+							res.Warnings = append(res.Warnings, "commit failed: "+err.Error())
+							next = Stimulus{Event: transitions.CommitFailed}
+						}
 					} else {
 						resetting = false
 						before := key
@@ -260,7 +264,10 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 			next = Stimulus{Event: transitions.ResetSent}
 		}
 		s.emit(rec)
-		if ctx.Err() != nil && !state.Terminal() && next.Event != transitions.Cancelled {
+		// A cancelled context ends the session at the next step, except after a
+		// commit: the new state is stored, so the success transition must be taken
+		// (and recorded) rather than reporting a failure over a committed state.
+		if ctx.Err() != nil && !state.Terminal() && next.Event != transitions.Cancelled && committedFrom == nil {
 			next = Stimulus{Event: transitions.Cancelled}
 		}
 		if state.Terminal() {

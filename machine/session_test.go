@@ -348,3 +348,36 @@ func TestThrottleHeaderReachesTheAuditLog(t *testing.T) {
 	}
 	assert.True(t, found)
 }
+
+// cancelAfterCommit cancels the context once the store has committed.
+type cancelAfterCommit struct {
+	*hierarchy.MemoryStore
+	cancel context.CancelFunc
+}
+
+func (s cancelAfterCommit) Commit(ctx context.Context, key string, tree *hierarchy.Tree) error {
+	err := s.MemoryStore.Commit(ctx, key, tree)
+	s.cancel()
+	return err
+}
+
+// A cancellation that arrives after the commit must not turn a committed session
+// into a failed one: the success transition is taken and recorded.
+func TestCancelAfterCommitStillSyncs(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	store := cancelAfterCommit{hierarchy.NewMemoryStore(), cancel}
+	var audit bytes.Buffer
+	s, err := machine.New(machine.Config{Transport: sim.New(sim.Replay, sim.WithFolders(sim.DefaultFolders()...)),
+		Store: store, Clock: machine.NewSimClock(t0), Audit: machine.NewJSONLines(&audit)})
+	require.NoError(t, err)
+	res, err := s.Sync(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, states.Synced, res.State)
+	st, err := store.Load(context.Background())
+	require.NoError(t, err)
+	assert.False(t, st.Unverified)
+	assert.Equal(t, res.SyncKey, st.SyncKey)
+	recs, err := machine.ReadRecords(&audit)
+	require.NoError(t, err)
+	assert.Equal(t, transitions.Success, recs[len(recs)-1].Event)
+}
