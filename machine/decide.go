@@ -278,6 +278,14 @@ func update(c *Counters, step Step, st Stimulus) {
 		} else {
 			c.Resends = 0
 		}
+		// Streaks are consecutive outcomes of one kind: any other outcome ends them
+		// (6, timeout, 6 is not two consecutive transient failures).
+		if step.Event != transitions.Transient {
+			c.Transient = 0
+		}
+		if step.Event != transitions.Throttled {
+			c.Throttled = 0
+		}
 	}
 	switch step.Event {
 	case transitions.Transient:

@@ -189,7 +189,7 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 	resetting := false        // the next request is the SyncKey 0 of a reset or a verification
 	var committedFrom *string // the key a commit during the last round trip replaced
 	for {
-		stim.Now = cfg.Clock.Now()
+		stim.Now = cfg.Clock.Now().Round(0) // wall time only: what the audit log keeps, so replays compare alike
 		step, err := Decide(cfg.Policy, state, &c, stim)
 		if err != nil {
 			return res, fmt.Errorf("machine: internal error: %w", err)
@@ -227,7 +227,7 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 				// Decide first whether the Status 1 is trusted; commit only if so.
 				preview := c
 				preview.Resets = append([]time.Time(nil), c.Resets...)
-				pstep, perr := Decide(cfg.Policy, state, &preview, withNow(next, cfg.Clock.Now()))
+				pstep, perr := Decide(cfg.Policy, state, &preview, withNow(next, cfg.Clock.Now().Round(0)))
 				if perr == nil && pstep.To == states.Synced {
 					if err := commit(); err != nil {
 						if ctx.Err() != nil {
@@ -300,6 +300,9 @@ func (s *Session) roundTrip(ctx context.Context, sent string, tree *hierarchy.Tr
 	rctx, cancel := context.WithTimeout(ctx, cfg.Policy.RequestTimeout(c.Resends))
 	defer cancel()
 	reply, err := cfg.Transport.FolderSync(rctx, &transport.FolderSyncRequest{SyncKey: sent})
+	if err == nil && reply == nil {
+		err = &transport.Error{Err: transport.ErrUnreadable, Cause: errors.New("the transport returned neither a reply nor an error")}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return Stimulus{Event: transitions.Cancelled}, nil, ""
@@ -362,10 +365,18 @@ func (s *Session) roundTrip(ctx context.Context, sent string, tree *hierarchy.Tr
 		applied = &r
 	}
 	commit := func() error {
-		if err := cfg.Store.Commit(ctx, resp.SyncKey, next); err != nil {
-			return err
-		}
+		// The FolderSync is committed: the local adds are no longer "since the last
+		// sync", so their marks go before the tree is stored.
 		next.ClearLocal()
+		if err := cfg.Store.Commit(ctx, resp.SyncKey, next); err != nil {
+			// The Store contract allows an error after the new state is in place (a
+			// directory fsync failing after the rename): Load says which.
+			st, lerr := cfg.Store.Load(context.WithoutCancel(ctx))
+			if lerr != nil || st.SyncKey != resp.SyncKey || !st.Tree.Equal(next) {
+				return err
+			}
+			res.Warnings = append(res.Warnings, "the store reported an error but holds the new state: "+err.Error())
+		}
 		res.SyncKey, res.Tree, res.Applied, res.Reconciled = resp.SyncKey, next, applied, reconciled
 		return nil
 	}
@@ -388,18 +399,28 @@ func (s *Session) emit(rec Record) {
 	}
 }
 
-// fullHierarchy reports whether changes look like a full hierarchy sent in place of
-// an incremental answer: all Adds, and at least one for a folder the client has.
-// An incremental answer never adds a folder the client already holds.
+// fullHierarchy reports whether changes are a full hierarchy sent in place of an
+// incremental answer (a server that silently resets): all Adds, naming every default
+// folder (Inbox, Drafts, ... MS-ASCMD 2.2.3.186.3) the client holds. A full
+// hierarchy always lists the default folders; an incremental answer never re-adds
+// them all, so an ordinary Add of a known folder (rule 2: it acts as an Update) is
+// never taken for a reset, and nothing is swept on a partial answer.
 func fullHierarchy(tree *hierarchy.Tree, changes []transport.FolderChange) bool {
-	known := false
+	named := make(map[string]bool, len(changes))
 	for _, c := range changes {
 		if c.Op != transport.OpAdd {
 			return false
 		}
-		if _, ok := tree.Get(c.ServerID); ok {
-			known = true
+		named[c.ServerID] = true
+	}
+	defaults := 0
+	for _, f := range tree.Folders() {
+		if f.Type.IsDefault() {
+			defaults++
+			if !named[f.ServerID] {
+				return false
+			}
 		}
 	}
-	return known
+	return defaults > 0
 }

@@ -381,3 +381,83 @@ func TestCancelAfterCommitStillSyncs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, transitions.Success, recs[len(recs)-1].Event)
 }
+
+// scriptedTransport answers each request with the next reply.
+type scriptedTransport struct{ replies []*transport.Reply }
+
+func (s *scriptedTransport) FolderSync(ctx context.Context, req *transport.FolderSyncRequest) (*transport.Reply, error) {
+	r := s.replies[0]
+	s.replies = s.replies[1:]
+	return r, nil
+}
+
+// Review finding: an ordinary answer that re-adds one known folder (rule 2: an Add
+// of a known ServerId acts as an Update) must not be taken for a silent reset and
+// sweep away every folder it does not list.
+func TestAddOfAKnownFolderDoesNotWipe(t *testing.T) {
+	store := hierarchy.NewMemoryStore()
+	tree := hierarchy.NewTree(
+		hierarchy.Folder{ServerID: "1", ParentID: "0", DisplayName: "Inbox", Type: transport.FolderInbox},
+		hierarchy.Folder{ServerID: "2", ParentID: "0", DisplayName: "Sent", Type: transport.FolderSentItems},
+		hierarchy.Folder{ServerID: "3", ParentID: "0", DisplayName: "Mine", Type: transport.FolderUserMail})
+	require.NoError(t, store.Commit(context.Background(), "5", tree))
+	tr := &scriptedTransport{replies: []*transport.Reply{{HTTPStatus: 200, Response: transport.NewSuccessResponse("6", []transport.FolderChange{
+		{Op: transport.OpAdd, ServerID: "3", ParentID: "0", DisplayName: "Mine renamed", Type: transport.FolderUserMail}})}}}
+	s, err := machine.New(machine.Config{Transport: tr, Store: store, Clock: machine.NewSimClock(t0)})
+	require.NoError(t, err)
+	res, err := s.Sync(context.Background())
+	require.NoError(t, err)
+	require.NotNil(t, res.Applied, "applied, not reconciled")
+	assert.Equal(t, 1, res.Applied.AddsAsUpdates)
+	assert.Equal(t, 3, res.Tree.Len(), "Inbox and Sent are still there")
+	f, _ := res.Tree.Get("3")
+	assert.Equal(t, "Mine renamed", f.DisplayName)
+}
+
+// storedButErr stores the state and then reports an error, as a FileStore whose
+// directory fsync fails after the rename does.
+type storedButErr struct{ *hierarchy.MemoryStore }
+
+func (s storedButErr) Commit(ctx context.Context, key string, tree *hierarchy.Tree) error {
+	if err := s.MemoryStore.Commit(ctx, key, tree); err != nil {
+		return err
+	}
+	return errors.New("fsync of the directory failed")
+}
+
+// Review finding: a commit error after the new state is in place is a success the
+// store could not confirm; Load says which, and the session reports what is stored.
+func TestCommitErrorAfterTheStateIsStored(t *testing.T) {
+	store := storedButErr{hierarchy.NewMemoryStore()}
+	s, err := machine.New(machine.Config{Transport: sim.New(sim.Replay, sim.WithFolders(sim.DefaultFolders()...)), Store: store, Clock: machine.NewSimClock(t0)})
+	require.NoError(t, err)
+	res, err := s.Sync(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, states.Synced, res.State)
+	st, err := store.Load(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, st.SyncKey, res.SyncKey)
+	require.NotEmpty(t, res.Warnings)
+	assert.Contains(t, res.Warnings[len(res.Warnings)-1], "holds the new state")
+}
+
+// Review finding: "consecutive" transient failures are adjacent ones: 6, timeout, 6
+// is two streaks of one, not two of a kind.
+func TestTransientStreaksAreConsecutive(t *testing.T) {
+	p := policy.Default() // transient_before_reset 3
+	run(t, p, []in{start, status(6), resend, lost, resend, status(6), resend, lost, resend, status(6), resend, ok},
+		[]want{{transitions.Start, states.Awaiting}, {transitions.Transient, states.Retrying}, {transitions.BackoffElapsed, states.Awaiting},
+			{transitions.Lost, states.Retrying}, {transitions.BackoffElapsed, states.Awaiting}, {transitions.Transient, states.Retrying},
+			{transitions.BackoffElapsed, states.Awaiting}, {transitions.Lost, states.Retrying}, {transitions.BackoffElapsed, states.Awaiting},
+			{transitions.Transient, states.Retrying}, {transitions.BackoffElapsed, states.Awaiting}, {transitions.Success, states.Synced}})
+}
+
+func TestNilReplyIsUnreadable(t *testing.T) {
+	tr := &scriptedTransport{replies: []*transport.Reply{nil, {HTTPStatus: 200, Response: transport.NewSuccessResponse("1", nil)}}}
+	s, err := machine.New(machine.Config{Transport: tr, Store: hierarchy.NewMemoryStore(), Clock: machine.NewSimClock(t0)})
+	require.NoError(t, err)
+	res, err := s.Sync(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, states.Synced, res.State)
+	assert.Equal(t, 1, res.Counters.Attempts-1, "the nil reply was resent once")
+}
