@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ConfigError is a mistake in a policy: a syntax error, an unknown key, a
@@ -86,27 +87,18 @@ func (p Policy) crossCheck(path string) *ConfigError {
 	switch path {
 	case "backoff.max_interval":
 		if b.MaxInterval < b.Initial {
-			return &ConfigError{Field: path, alt: "backoff.initial",
-				Msg: fmt.Sprintf("%s is less than backoff.initial (%s): the cap would cut even the first delay; raise backoff.max_interval or lower backoff.initial",
-					formatDuration(b.MaxInterval), formatDuration(b.Initial)),
-				altMsg: fmt.Sprintf("%s is more than backoff.max_interval (%s): the cap would cut even the first delay; lower backoff.initial or raise backoff.max_interval",
-					formatDuration(b.Initial), formatDuration(b.MaxInterval))}
+			return orderError(path, b.MaxInterval, "backoff.initial", b.Initial, "the cap would cut even the first delay",
+				"raise backoff.max_interval or lower backoff.initial", "lower backoff.initial or raise backoff.max_interval")
 		}
 	case "backoff.max_elapsed":
 		if b.MaxElapsed > 0 && b.MaxElapsed < b.Initial {
-			return &ConfigError{Field: path, alt: "backoff.initial",
-				Msg: fmt.Sprintf("%s is less than backoff.initial (%s): the session would give up before its first retry; use 0s for no limit or at least backoff.initial",
-					formatDuration(b.MaxElapsed), formatDuration(b.Initial)),
-				altMsg: fmt.Sprintf("%s is more than backoff.max_elapsed (%s): the session would give up before its first retry; lower backoff.initial or raise backoff.max_elapsed",
-					formatDuration(b.Initial), formatDuration(b.MaxElapsed))}
+			return orderError(path, b.MaxElapsed, "backoff.initial", b.Initial, "the session would give up before its first retry",
+				"use 0s for no limit or at least backoff.initial", "lower backoff.initial or raise backoff.max_elapsed")
 		}
 	case "resend.max_request_timeout":
 		if r.MaxRequestTimeout < r.RequestTimeout {
-			return &ConfigError{Field: path, alt: "resend.request_timeout",
-				Msg: fmt.Sprintf("%s is less than resend.request_timeout (%s): the cap would cut even the first request; raise resend.max_request_timeout or lower resend.request_timeout",
-					formatDuration(r.MaxRequestTimeout), formatDuration(r.RequestTimeout)),
-				altMsg: fmt.Sprintf("%s is more than resend.max_request_timeout (%s): the cap would cut even the first request; lower resend.request_timeout or raise resend.max_request_timeout",
-					formatDuration(r.RequestTimeout), formatDuration(r.MaxRequestTimeout))}
+			return orderError(path, r.MaxRequestTimeout, "resend.request_timeout", r.RequestTimeout, "the cap would cut even the first request",
+				"raise resend.max_request_timeout or lower resend.request_timeout", "lower resend.request_timeout or raise resend.max_request_timeout")
 		}
 	case "overrides":
 		keys := make([]string, 0, len(p.Overrides))
@@ -153,4 +145,13 @@ func validateOverride(key string, o Override) *ConfigError {
 		return &ConfigError{Field: at + ".max_retries", Msg: fmt.Sprintf("%d contradicts retry: false; remove one of them", *o.MaxRetries)}
 	}
 	return nil
+}
+
+// orderError reports a cap (path, value capVal) below the value it caps (alt, low),
+// from either side: at the cap when the file sets it, at alt when only that is set.
+// why says what would go wrong; fixCap and fixLow say what to do from each side.
+func orderError(path string, capVal time.Duration, alt string, low time.Duration, why, fixCap, fixLow string) *ConfigError {
+	return &ConfigError{Field: path, alt: alt,
+		Msg:    fmt.Sprintf("%s is less than %s (%s): %s; %s", formatDuration(capVal), alt, formatDuration(low), why, fixCap),
+		altMsg: fmt.Sprintf("%s is more than %s (%s): %s; %s", formatDuration(low), path, formatDuration(capVal), why, fixLow)}
 }
