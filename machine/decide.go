@@ -60,6 +60,10 @@ type Stimulus struct {
 	// RedirectOK says the transport judged a 451's X-MS-Location acceptable (HTTPS
 	// or insecure HTTP allowed, different from the current URL).
 	RedirectOK bool `json:"redirect_ok,omitempty"`
+	// RedirectRefusal is the transport's reason for refusing a 451's X-MS-Location.
+	RedirectRefusal string `json:"redirect_refusal,omitempty"`
+	// Location is a 451's X-MS-Location, for the audit log.
+	Location string `json:"location,omitempty"`
 	// NoChangeEcho says a Status 1 answer had no changes and the SyncKey that was sent.
 	NoChangeEcho bool `json:"no_change_echo,omitempty"`
 	// Throttle is the server's X-MS-ASThrottle header, surfaced for the audit log
@@ -205,6 +209,8 @@ func holds(p policy.Policy, g transitions.Guard, c *Counters, st Stimulus, ov *p
 		return false, fmt.Sprintf("the server asks to wait %s, more than policy retry_after_cap %s", time.Duration(st.RetryAfter), p.RetryAfterCap)
 	case transitions.RedirectAllowed:
 		switch {
+		case !st.RedirectOK && st.RedirectRefusal != "":
+			return false, st.RedirectRefusal
 		case !st.RedirectOK:
 			return false, "the redirect (X-MS-Location) is missing, not HTTPS, or the current URL"
 		case c.Redirects >= maxRedirects:

@@ -127,6 +127,7 @@ func parseFaultLine(line string) (from, to int, f scriptedFault, err error) {
 	simple := map[string]faults.Fault{
 		"request-lost": faults.RequestLost, "response-lost": faults.ResponseLost, "timeout": faults.Timeout,
 		"connection-reset": faults.ConnectionReset, "truncated-body": faults.TruncatedBody, "corrupt-body": faults.CorruptBody,
+		"reset-requested": faults.ResetRequested,
 	}
 	if sf, ok := simple[kind]; ok && len(args) == 0 {
 		return from, to, scriptedFault{fault: sf}, nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -153,6 +152,14 @@ type Result struct {
 	// Warnings are problems the session worked around (a store recovered from its
 	// backup snapshot, say).
 	Warnings []string
+	// URL is the endpoint after the redirects the session followed (the transport's
+	// Redirector.URL), "" when it followed none: persist it and use it next time
+	// (MS-ASHTTP 3.1.5.2.2). Redirects lists each URL adopted, in order.
+	URL       string
+	Redirects []string
+	// Provisioning is the result of the provisioning the session ran, if any: its
+	// PolicyKey is what the transport now sends.
+	Provisioning *transport.ProvisionResult
 }
 
 // Sync runs one FolderSync session to Synced or Failed. A failed session returns
@@ -187,6 +194,7 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 		stim.Event = transitions.Diverged
 	}
 	resetting := false        // the next request is the SyncKey 0 of a reset or a verification
+	provisioning := false     // the server asked for provisioning: provision before the next request
 	var committedFrom *string // the key a commit during the last round trip replaced
 	for {
 		stim.Now = cfg.Clock.Now().Round(0) // wall time only: what the audit log keeps, so replays compare alike
@@ -222,7 +230,16 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 				sent = transport.InitialSyncKey
 			}
 			var commit func() error
-			next, commit, rec.RequestID = s.roundTrip(ctx, sent, work, resetting, &c, res)
+			answered := false // provisioning ended the round trip with an outcome of its own
+			if provisioning {
+				var done bool
+				next, done, rec.RequestID = s.provision(ctx, &c, res)
+				provisioning = !done
+				answered = next.Event != 0 || next.Outcome != nil
+			}
+			if !answered {
+				next, commit, rec.RequestID = s.roundTrip(ctx, sent, work, resetting, &c, res)
+			}
 			if commit != nil {
 				// Decide first whether the Status 1 is trusted; commit only if so.
 				preview := c
@@ -246,6 +263,7 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 				}
 			}
 		case states.Retrying:
+			s.act(step, stim, &provisioning, res)
 			if c.Attempts >= cfg.Policy.MaxAttempts || cfg.Policy.Backoff.MaxElapsed > 0 && c.Elapsed > cfg.Policy.Backoff.MaxElapsed {
 				// The budget is spent: the next decision gives up whatever the wait,
 				// so do not wait for nothing.
@@ -292,6 +310,83 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 
 func withNow(st Stimulus, now time.Time) Stimulus { st.Now = now; return st }
 
+// act does what a transition into Retrying asks of the transport beyond a rerun:
+// move to the URL of a 451 the table agreed to follow (MS-ASHTTP 3.1.5.2.2), or
+// provision before the rerun after a 449 or Status 141-144 (MS-ASPROV 3.1.5.1).
+// Transports that cannot do either just rerun.
+func (s *Session) act(step Step, stim Stimulus, provisioning *bool, res *Result) {
+	switch step.Event {
+	case transitions.Redirect:
+		r, ok := s.cfg.Transport.(transport.Redirector)
+		if !ok {
+			return
+		}
+		if err := r.FollowRedirect(stim.Location); err != nil {
+			// The transport vouched for the URL in its Reply; if it now refuses, the
+			// rerun goes to the old URL, whose next 451 counts toward the limit.
+			res.Warnings = append(res.Warnings, "the transport did not follow the redirect it accepted: "+err.Error())
+			return
+		}
+		res.URL = r.URL()
+		res.Redirects = append(res.Redirects, res.URL)
+	case transitions.Provision:
+		_, *provisioning = s.cfg.Transport.(transport.Provisioner)
+	}
+}
+
+// provision runs the transport's provisioning before a rerun. done is false when
+// it must be tried again (no usable answer: the stimulus is then Lost, and the
+// resend provisions first); a refusal becomes the outcome the table classifies: an
+// HTTP code, a common status, or Status 140 for a remote wipe request, which ends
+// the session with ErrRemoteWipe and is never acknowledged.
+func (s *Session) provision(ctx context.Context, c *Counters, res *Result) (st Stimulus, done bool, requestID string) {
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.Policy.RequestTimeout(c.Resends))
+	defer cancel()
+	pr, err := s.cfg.Transport.(transport.Provisioner).Provision(rctx)
+	if err == nil && pr == nil {
+		err = &transport.Error{Err: transport.ErrUnreadable, Cause: errors.New("the transport returned neither a provisioning result nor an error")}
+	}
+	if err != nil {
+		return noAnswer(ctx, err), false, ""
+	}
+	res.Provisioning = pr
+	switch {
+	case pr.HTTPStatus != 200:
+		return Stimulus{Outcome: &transitions.Outcome{HTTPStatus: pr.HTTPStatus}}, true, pr.RequestID
+	case pr.RemoteWipe:
+		return Stimulus{Outcome: &transitions.Outcome{HTTPStatus: 200, Status: remoteWipeStatus}}, true, pr.RequestID
+	case pr.Status >= 100:
+		return Stimulus{Outcome: &transitions.Outcome{HTTPStatus: 200, Status: pr.Status}}, true, pr.RequestID
+	}
+	if pr.Status != 1 || pr.PolicyKey == "" {
+		// No policy (SOGo and Horde answer so) or a server-side provisioning error:
+		// the rerun goes without a key. A server that really requires one asks
+		// again, and the provision_allowed guard ends the session.
+		res.Warnings = append(res.Warnings, fmt.Sprintf("provisioning gave no policy key (Provision status %d, policy status %d): continuing without one", pr.Status, pr.PolicyStatus))
+	}
+	return Stimulus{}, true, pr.RequestID
+}
+
+// remoteWipeStatus is common status 140, RemoteWipeRequested (MS-ASCMD 2.2.2): what
+// a RemoteWipe element in a Provision response means to the table.
+const remoteWipeStatus = 140
+
+// noAnswer turns a transport error into the Lost outcome of its kind, or Cancelled
+// when the session's own context ended.
+func noAnswer(ctx context.Context, err error) Stimulus {
+	if ctx.Err() != nil {
+		return Stimulus{Event: transitions.Cancelled}
+	}
+	cond := transitions.ConnectionError
+	switch {
+	case errors.Is(err, transport.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		cond = transitions.Timeout
+	case errors.Is(err, transport.ErrUnreadable):
+		cond = transitions.Unreadable
+	}
+	return Stimulus{Outcome: &transitions.Outcome{Condition: cond}}
+}
+
 // roundTrip sends one FolderSync and turns what came back into a stimulus. For a
 // Status 1 it also prepares the commit: the changes applied (or, after a reset,
 // reconciled) on a copy of the tree, ready to be stored with the new key.
@@ -304,22 +399,13 @@ func (s *Session) roundTrip(ctx context.Context, sent string, tree *hierarchy.Tr
 		err = &transport.Error{Err: transport.ErrUnreadable, Cause: errors.New("the transport returned neither a reply nor an error")}
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return Stimulus{Event: transitions.Cancelled}, nil, ""
-		}
-		cond := transitions.ConnectionError
-		switch {
-		case errors.Is(err, transport.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-			cond = transitions.Timeout
-		case errors.Is(err, transport.ErrUnreadable):
-			cond = transitions.Unreadable
-		}
-		return Stimulus{Outcome: &transitions.Outcome{Condition: cond}}, nil, ""
+		return noAnswer(ctx, err), nil, ""
 	}
 	o := transitions.Outcome{HTTPStatus: reply.HTTPStatus, ResetRequested: reply.ResetRequested && sent != transport.InitialSyncKey}
 	st := Stimulus{
 		RetryAfter: Duration(reply.RetryAfter), HasRetryAfter: reply.HasRetryAfter,
-		RedirectOK: strings.HasPrefix(reply.Location, "https://"), Throttle: reply.Throttle,
+		RedirectOK: reply.RedirectOK, RedirectRefusal: reply.RedirectRefusal, Location: reply.Location,
+		Throttle: reply.Throttle,
 	}
 	resp := reply.Response
 	if reply.HTTPStatus == 200 && resp == nil {

@@ -37,11 +37,56 @@ type Reply struct {
 	Throttle string
 	// Location is the X-MS-Location header of a 451 redirect.
 	Location string
+	// RedirectOK says the transport checked Location and can follow it: an https URL
+	// (http only when the transport allows insecure HTTP), not the URL in use, and
+	// (for transport/httpeas) answering OPTIONS as an ActiveSync endpoint. When it is
+	// false, RedirectRefusal says why, for the audit log and the error.
+	RedirectOK      bool
+	RedirectRefusal string
 	// ResetRequested is set when the server sent X-MS-RP (MS-ASHTTP): the client must
 	// reinitialize its synchronization state.
 	ResetRequested bool
 	// RequestID identifies the round trip in logs (the transport's own counter, or a
 	// server-provided id), for the audit log.
+	RequestID string
+}
+
+// Redirector is a Transport that can move to the URL a 451 names (MS-ASHTTP
+// 3.1.5.2.2: "all subsequent requests SHOULD use the URL specified within the
+// X-MS-Location header"). The session calls FollowRedirect when its table takes the
+// redirect (the Reply said RedirectOK, and fewer than 3 redirects were followed), so
+// the transport never moves on its own; URL is what the caller persists.
+type Redirector interface {
+	FollowRedirect(location string) error
+	URL() string
+}
+
+// Provisioner is a Transport that can provision the device (MS-ASPROV 3.1.5.1) when
+// the server asks for it (HTTP 449, or Status 141-144 in a 14.0+ body). The session
+// calls Provision once before it reruns the request; a transport without it only
+// reruns.
+type Provisioner interface {
+	Provision(ctx context.Context) (*ProvisionResult, error)
+}
+
+// ProvisionResult is what a provisioning exchange ended with. A Provisioner returns
+// an error (a *Error, as FolderSync does) only when there was no usable answer.
+type ProvisionResult struct {
+	// HTTPStatus is the status of the last Provision response (200 when it worked).
+	HTTPStatus int
+	// Status is the Provision Status (MS-ASPROV 2.2.2.54.1: 1 success, 2 protocol
+	// error, 3 general server error), or a common status (MS-ASCMD 2.2.2).
+	Status int
+	// PolicyStatus is the Policy's Status (2.2.2.54.2: 1 success, 2 no policy for
+	// this client, ...); 0 when there was no Policy.
+	PolicyStatus int
+	// PolicyKey is the final key, sent with every later request; "" when the server
+	// has no policy for the device (SOGo, Horde), which is not an error.
+	PolicyKey string
+	// RemoteWipe is set when the server asked the device to wipe itself (2.2.2.45).
+	// It is surfaced to the caller and never acknowledged by the library.
+	RemoteWipe bool
+	// RequestID identifies the exchange in logs.
 	RequestID string
 }
 

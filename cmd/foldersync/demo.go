@@ -154,6 +154,8 @@ func parseFault(kind string) (faults.Fault, error) {
 		return faults.TruncatedBody, nil
 	case "corrupt":
 		return faults.CorruptBody, nil
+	case "reset-requested":
+		return faults.ResetRequested, nil
 	}
 	if code, ok := strings.CutPrefix(kind, "status-"); ok {
 		if c, err := strconv.Atoi(code); err == nil && c > 0 {
@@ -172,7 +174,7 @@ func parseFault(kind string) (faults.Fault, error) {
 			}
 		}
 	}
-	return faults.Fault{}, fmt.Errorf("unknown fault kind %q (want request-lost, response-lost, timeout, connection-reset, truncated, corrupt, status-CODE, http-CODE or http-503-retry-30s)", kind)
+	return faults.Fault{}, fmt.Errorf("unknown fault kind %q (want request-lost, response-lost, timeout, connection-reset, truncated, corrupt, reset-requested, status-CODE, http-CODE or http-503-retry-30s)", kind)
 }
 
 // table prints each transition as it is recorded.

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/easkit/foldersync/transport"
+	"github.com/easkit/foldersync/transport/ashttp"
 )
 
 // Kind is the kind of a [Fault].
@@ -56,12 +57,17 @@ const (
 	// KindCorruptBody: the server applies the request; its response arrives with a
 	// damaged byte.
 	KindCorruptBody
+	// KindResetRequested: the server applies the request and answers with the
+	// X-MS-RP header (MS-ASHTTP 2.2.2.1.2.9): it asks the client to reinitialize its
+	// synchronization state.
+	KindResetRequested
 )
 
 var kindNames = [...]string{
 	KindNone: "none", KindRequestLost: "request-lost", KindResponseLost: "response-lost",
 	KindTimeout: "timeout", KindConnectionReset: "connection-reset", KindStatus: "status",
 	KindHTTP: "http", KindTruncatedBody: "truncated-body", KindCorruptBody: "corrupt-body",
+	KindResetRequested: "reset-requested",
 }
 
 // String returns the kind's name, e.g. "response-lost".
@@ -110,6 +116,9 @@ var (
 	TruncatedBody = Fault{Kind: KindTruncatedBody}
 	// CorruptBody: as TruncatedBody, with one byte of the body overwritten instead.
 	CorruptBody = Fault{Kind: KindCorruptBody}
+	// ResetRequested: the inner transport is called; its reply comes back with
+	// ResetRequested set, as if the server had sent X-MS-RP.
+	ResetRequested = Fault{Kind: KindResetRequested}
 )
 
 // DefaultRedirect is the X-MS-Location that HTTP(451, ...) carries unless
@@ -346,10 +355,24 @@ func (t *Transport) FolderSync(ctx context.Context, req *transport.FolderSyncReq
 		return &transport.Reply{HTTPStatus: 200, Response: resp, RequestID: id}, nil
 	case KindHTTP:
 		t.record(n, f, "answered HTTP "+strconv.Itoa(f.HTTPStatus)+" without calling the server")
-		return &transport.Reply{
+		reply := &transport.Reply{
 			HTTPStatus: f.HTTPStatus, RetryAfter: f.RetryAfter, HasRetryAfter: f.HasRetryAfter,
 			Location: f.Location, Throttle: f.Throttle, RequestID: id,
-		}, nil
+		}
+		if f.HTTPStatus == 451 {
+			// The wrapper judges the redirect as an HTTP transport would, from the
+			// inner transport's URL when it has one (a loop is then detectable).
+			current := ""
+			if r, ok := t.inner.(transport.Redirector); ok {
+				current = r.URL()
+			}
+			if _, err := ashttp.CheckRedirect(current, f.Location, false); err != nil {
+				reply.RedirectRefusal = err.Error()
+			} else {
+				reply.RedirectOK = true
+			}
+		}
+		return reply, nil
 	}
 
 	// The remaining kinds let the server apply the request, then spoil the answer.
@@ -359,6 +382,10 @@ func (t *Transport) FolderSync(ctx context.Context, req *transport.FolderSyncReq
 		return nil, err
 	}
 	switch f.Kind {
+	case KindResetRequested:
+		t.record(n, f, describe(reply)+", with X-MS-RP")
+		reply.ResetRequested = true
+		return reply, nil
 	case KindResponseLost, KindTimeout:
 		what := "response lost"
 		if f.Kind == KindTimeout {

@@ -160,6 +160,7 @@ func TestFaultStrings(t *testing.T) {
 		faults.ConnectionReset:                        "connection-reset",
 		faults.TruncatedBody:                          "truncated-body",
 		faults.CorruptBody:                            "corrupt-body",
+		faults.ResetRequested:                         "reset-requested",
 		faults.Status(9):                              "status 9",
 		faults.HTTP(401, 0, false):                    "http 401",
 		faults.HTTP(503, 2*time.Second, true):         "http 503 retry-after 2s throttle CommandFrequency",
@@ -245,11 +246,23 @@ func TestEachKind(t *testing.T) {
 		}},
 		{"http 451", faults.HTTP(451, 0, false), false, func(t *testing.T, reply *transport.Reply, err error) {
 			require.NoError(t, err)
-			assert.Equal(t, &transport.Reply{HTTPStatus: 451, Location: faults.DefaultRedirect, RequestID: "faults-2"}, reply)
+			assert.Equal(t, &transport.Reply{HTTPStatus: 451, Location: faults.DefaultRedirect, RedirectOK: true, RequestID: "faults-2"}, reply)
 		}},
 		{"http 451 own location", faults.HTTP(451, 0, false).WithLocation("https://other.example/eas"), false, func(t *testing.T, reply *transport.Reply, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, "https://other.example/eas", reply.Location)
+			assert.True(t, reply.RedirectOK)
+		}},
+		{"http 451 to plain http", faults.HTTP(451, 0, false).WithLocation("http://other.example/eas"), false, func(t *testing.T, reply *transport.Reply, err error) {
+			require.NoError(t, err)
+			assert.False(t, reply.RedirectOK)
+			assert.Contains(t, reply.RedirectRefusal, "plain HTTP")
+		}},
+		{"reset requested", faults.ResetRequested, true, func(t *testing.T, reply *transport.Reply, err error) {
+			require.NoError(t, err)
+			assert.True(t, reply.ResetRequested)
+			require.NotNil(t, reply.Response, "the server answered; only the header is added")
+			assert.Equal(t, 1, reply.Response.Status)
 		}},
 		{"http 401", faults.HTTP(401, 0, false), false, func(t *testing.T, reply *transport.Reply, err error) {
 			require.NoError(t, err)
