@@ -1,6 +1,7 @@
 // Command foldersync is the shell face of the foldersync library.
 //
 //	foldersync demo                  a recovery story against the simulated server
+//	foldersync sync --url URL ...    one FolderSync session against a real server
 //	foldersync captures              decode and explain captured FolderSync exchanges
 //	foldersync graph                 the state graph (Mermaid or DOT) from the transitions table
 //	foldersync wbxml decode [FILE]   WBXML (file or stdin) -> XML on stdout
@@ -22,6 +23,8 @@ const usage = `foldersync: an auditable recovery engine for Exchange ActiveSync 
 Usage:
   foldersync demo [flags]                  run sessions against the simulated server through faults
                                            and show every transition (--help for the flags)
+  foldersync sync --url URL --user USER    one FolderSync session against a real server; the state is
+                                           kept under --state (--help for the flags)
   foldersync captures                      decode and explain real captured FolderSync exchanges
   foldersync graph [--format dot|mermaid]  the state graph, rendered from the transitions table
   foldersync replay [--policy FILE] LOG    re-derive every transition of an audit log; exit 1 on divergence
@@ -47,6 +50,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runDemo(args[1:], stdout, stderr)
 	case "captures":
 		return runCaptures(args[1:], stdout, stderr)
+	case "sync":
+		return runSync(args[1:], stdout, stderr)
 	case "graph":
 		return runGraph(args[1:], stdout, stderr)
 	case "replay":

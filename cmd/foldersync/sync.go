@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/easkit/foldersync/hierarchy"
+	"github.com/easkit/foldersync/machine"
+	"github.com/easkit/foldersync/policy"
+	"github.com/easkit/foldersync/states"
+	"github.com/easkit/foldersync/transport/httpeas"
+)
+
+const syncUsage = `Usage: foldersync sync --url URL --user USER [flags]
+
+Runs one FolderSync session against a real Exchange ActiveSync server, stores the
+hierarchy and SyncKey under --state (the next run continues from them), appends every
+transition to the audit log, and prints the outcome and the folder tree. Exit status
+0 when synced, 1 when the session failed (the reason is on stderr), 2 on a usage error.
+
+Flags:
+  --url URL            the ActiveSync endpoint, e.g. https://mail.example.com/Microsoft-Server-ActiveSync
+  --user USER          the logon name
+  --password-env VAR   the environment variable holding the password (default FOLDERSYNC_PASSWORD);
+                       the password is never read from the command line
+  --device-id ID       the device id the server keeps state for (default: made once, stored in --state)
+  --device-type TYPE   the device type (default foldersync)
+  --protocol V         pin the protocol version (2.5, 12.0, 12.1, 14.0, 14.1, 16.0, 16.1);
+                       default: the highest both sides speak, from OPTIONS
+  --base64-query       send the base64-encoded query form (MS-ASHTTP 2.2.1.1.1.1); kept in --state,
+                       since a server may see the other form as another device
+  --state DIR          where the hierarchy, SyncKey, device id and endpoint are kept
+                       (default foldersync-state)
+  --policy FILE        a policy file (YAML or JSON); default: the default preset
+  --audit FILE         append the JSON Lines audit log here (default DIR/audit.jsonl)
+  --insecure-http      allow a plain http:// URL (credentials in the clear: loopback tests only)
+  --timeout D          give up the whole session after D (default 5m)
+
+Example (a local SOGo started by ../shared/servers/sogo/start.sh):
+  FOLDERSYNC_PASSWORD=alice-pass go run ./cmd/foldersync sync \
+    --url http://127.0.0.1:28080/Microsoft-Server-ActiveSync --user alice --insecure-http --state /tmp/alice
+`
+
+// endpoint is what a sync keeps besides the hierarchy: the device identity and
+// where and how to reach the server, so the next run continues as this one ended.
+type endpoint struct {
+	// URL is the endpoint after any redirect; Given is the --url it came from.
+	URL   string `json:"url"`
+	Given string `json:"given_url"`
+	User  string `json:"user"`
+	// DeviceID must stay the same: the server keeps FolderSync state per device.
+	DeviceID   string `json:"device_id"`
+	DeviceType string `json:"device_type"`
+	PolicyKey  string `json:"policy_key,omitempty"`
+	Protocol   string `json:"protocol,omitempty"`
+	// Base64Query is kept because servers may tell devices apart by it: SOGo 5.8
+	// hex-encodes the DeviceId of the base64 form, so switching forms looks like a
+	// new device to it (Status 9, then a full resync).
+	Base64Query bool `json:"base64_query,omitempty"`
+	// Resets are the times of recent resets to SyncKey 0, for the loop guard.
+	Resets []time.Time `json:"resets,omitempty"`
+}
+
+const endpointFile = "endpoint.json"
+
+func runSync(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, syncUsage) }
+	rawURL := fs.String("url", "", "")
+	user := fs.String("user", "", "")
+	passwordEnv := fs.String("password-env", "FOLDERSYNC_PASSWORD", "")
+	deviceID := fs.String("device-id", "", "")
+	deviceType := fs.String("device-type", "", "")
+	protocol := fs.String("protocol", "", "")
+	base64Query := fs.Bool("base64-query", false, "")
+	stateDir := fs.String("state", "foldersync-state", "")
+	policyFile := fs.String("policy", "", "")
+	auditFile := fs.String("audit", "", "")
+	insecure := fs.Bool("insecure-http", false, "")
+	timeout := fs.Duration("timeout", 5*time.Minute, "")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "foldersync sync: "+format+"\n", a...)
+		return code
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fail(2, "unexpected argument %q (see --help)", fs.Arg(0))
+	case *rawURL == "":
+		return fail(2, "--url is required (the ActiveSync endpoint, e.g. https://mail.example.com/Microsoft-Server-ActiveSync)")
+	case *user == "":
+		return fail(2, "--user is required")
+	}
+	password := os.Getenv(*passwordEnv)
+	if password == "" {
+		return fail(2, "the environment variable %s is empty: put the password there (e.g. %s=... foldersync sync ...) or name another with --password-env", *passwordEnv, *passwordEnv)
+	}
+	pol := policy.Default()
+	if *policyFile != "" {
+		var err error
+		if pol, err = policy.Load(*policyFile); err != nil {
+			return fail(1, "%v", err)
+		}
+	}
+	if err := os.MkdirAll(*stateDir, 0o700); err != nil {
+		return fail(1, "creating the state directory: %v", err)
+	}
+	ep, err := loadEndpoint(*stateDir)
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	ep = ep.merge(*rawURL, *user, *deviceID, *deviceType, *protocol)
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "base64-query" {
+			ep.Base64Query = *base64Query
+		}
+	})
+	if ep.DeviceID == "" {
+		ep.DeviceID = newDeviceID()
+	}
+	client, err := httpeas.New(httpeas.Options{
+		URL: ep.URL, User: ep.User, Password: password, DeviceID: ep.DeviceID, DeviceType: ep.DeviceType,
+		ProtocolVersion: *protocol, Base64Query: ep.Base64Query, PolicyKey: ep.PolicyKey, AllowInsecureHTTP: *insecure,
+	})
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	store, err := hierarchy.OpenFileStore(filepath.Join(*stateDir, "hierarchy"))
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	if *auditFile == "" {
+		*auditFile = filepath.Join(*stateDir, "audit.jsonl")
+	}
+	af, err := os.OpenFile(*auditFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fail(1, "opening the audit log: %v", err)
+	}
+	defer af.Close()
+
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, *timeout)
+	defer cancelTimeout()
+
+	start := time.Now()
+	sessionID := "sync-" + start.UTC().Format("20060102T150405.000Z")
+	fmt.Fprintf(stdout, "foldersync sync: %s as %s, device %s, state in %s\n", ep.URL, ep.User, ep.DeviceID, *stateDir)
+	fmt.Fprintf(stdout, "  %2s  %-8s %-40s %-26s %-11s %s\n", "#", "time", "state -event-> state", "classified as", "wait", "why")
+	sess, err := machine.New(machine.Config{
+		Transport: client, Store: store, Policy: pol, SessionID: sessionID,
+		Audit: machine.NewJSONLines(af), Observer: table{out: stdout, start: start},
+		PriorResets: ep.Resets,
+	})
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	res, syncErr := sess.Sync(ctx)
+	if res != nil {
+		ep.PolicyKey = client.PolicyKey()
+		ep.Protocol = client.ProtocolVersion()
+		if res.URL != "" {
+			ep.URL = res.URL
+		}
+		ep.Resets = recentResets(append(ep.Resets, res.Counters.Resets...), pol, time.Now())
+	}
+	if err := saveEndpoint(*stateDir, ep); err != nil {
+		fmt.Fprintf(stderr, "foldersync sync: warning: %v\n", err)
+	}
+	if res == nil {
+		return fail(1, "%v", syncErr)
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(stdout, "  note:", w)
+	}
+	for _, u := range res.Redirects {
+		fmt.Fprintf(stdout, "  followed a 451 redirect to %s (stored for the next run)\n", u)
+	}
+	fmt.Fprintf(stdout, "  => %s after %d requests, %d resets, %s waited; protocol %s\n",
+		res.State, res.Counters.Attempts, len(res.Counters.Resets), res.Counters.Elapsed.Round(time.Millisecond), client.ProtocolVersion())
+	if res.State != states.Synced {
+		return fail(1, "%v", syncErr)
+	}
+	fmt.Fprintf(stdout, "\nSyncKey %q, %d folders:\n", res.SyncKey, res.Tree.Len())
+	printHierarchy(stdout, res.Tree, "0", "  ")
+	return 0
+}
+
+// merge applies the flags over what the last run stored. A different --url than
+// the one the stored endpoint came from starts over at that URL; the device id
+// stays unless --device-id changes it.
+func (ep endpoint) merge(rawURL, user, deviceID, deviceType, protocol string) endpoint {
+	if ep.Given != rawURL || ep.URL == "" {
+		ep.URL, ep.Given = rawURL, rawURL
+	}
+	ep.User = user
+	if deviceID != "" {
+		ep.DeviceID = deviceID
+	}
+	if deviceType != "" {
+		ep.DeviceType = deviceType
+	}
+	if ep.DeviceType == "" {
+		ep.DeviceType = "foldersync"
+	}
+	if protocol != "" {
+		ep.Protocol = protocol
+	}
+	return ep
+}
+
+func loadEndpoint(dir string) (endpoint, error) {
+	var ep endpoint
+	b, err := os.ReadFile(filepath.Join(dir, endpointFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return ep, nil
+	}
+	if err != nil {
+		return ep, err
+	}
+	if err := json.Unmarshal(b, &ep); err != nil {
+		return ep, fmt.Errorf("%s: %v (delete it to start over with a new device id)", filepath.Join(dir, endpointFile), err)
+	}
+	return ep, nil
+}
+
+// saveEndpoint writes the file atomically (temp file, rename).
+func saveEndpoint(dir string, ep endpoint) error {
+	b, err := json.MarshalIndent(ep, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, endpointFile+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("saving the endpoint: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, endpointFile)); err != nil {
+		return fmt.Errorf("saving the endpoint: %w", err)
+	}
+	return nil
+}
+
+// newDeviceID makes a 16-character device id: letters and digits only, as
+// MS-ASHTTP 2.2.1.1.1.2.3 allows.
+func newDeviceID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return "FS" + hex.EncodeToString(b[:])[:14]
+}
+
+// recentResets keeps the resets still inside the policy's loop-guard window.
+func recentResets(resets []time.Time, pol policy.Policy, now time.Time) []time.Time {
+	var out []time.Time
+	for _, t := range resets {
+		if now.Sub(t) <= pol.ResetGuard.Window {
+			out = append(out, t)
+		}
+	}
+	return out
+}

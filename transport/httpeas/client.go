@@ -1,0 +1,732 @@
+// Package httpeas is a [transport.Transport] that speaks MS-ASHTTP to a real
+// Exchange ActiveSync server: OPTIONS version negotiation, the plain or base64
+// query form, Basic or Bearer authentication, gzip bodies under a size cap, and the
+// recovery headers (Retry-After, X-MS-ASThrottle, X-MS-Location, X-MS-RP) reported
+// in the Reply for package transitions to classify.
+//
+// The client never decides recovery: a 451 is checked and its new URL probed, but
+// only adopted when the session calls FollowRedirect; provisioning runs only when
+// the session calls Provision after the server asked for it (HTTP 449, or Status
+// 141-144). That keeps the limits (3 redirects, one provisioning per session) in
+// the transitions table, where the audit log records them.
+//
+// Protocol versions: 2.5 to 12.1 signal "provision first" with HTTP 449 and 14.0+
+// with a Status 142-144 in the body; both reach the session as the Provision event.
+// The FolderSync element set is the same in every version (MS-ASCMD 2.2.3.76).
+// The base64 query exists from 12.1 on: with an older version the plain form is
+// used whatever Options.Base64Query says.
+package httpeas
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/easkit/foldersync/transport"
+	"github.com/easkit/foldersync/transport/ashttp"
+)
+
+// Options configure a Client. URL, User, DeviceID and one of Password or Token are
+// required.
+type Options struct {
+	// URL is the ActiveSync endpoint, e.g.
+	// https://mail.example.com/Microsoft-Server-ActiveSync. It must be https unless
+	// AllowInsecureHTTP is set, and must not carry credentials or a query.
+	URL string
+	// User is the logon name sent as User= and used for Basic authentication.
+	User string
+	// Password selects HTTP Basic authentication.
+	Password string
+	// Token selects Bearer authentication (OAuth): it returns the access token,
+	// a fresh one when refresh is true. After a 401 the client asks for a fresh
+	// token once and resends (RFC 6750 3.1: invalid_token).
+	Token func(ctx context.Context, refresh bool) (string, error)
+	// DeviceID identifies this device to the server (MS-ASHTTP 2.2.1.1.1.2.3): the
+	// server keeps FolderSync state per device, so keep it stable. Up to 32
+	// alphanumeric characters.
+	DeviceID string
+	// DeviceType is the device family (default "foldersync").
+	DeviceType string
+	// UserAgent is sent as User-Agent (default "foldersync/1").
+	UserAgent string
+	// ProtocolVersion pins the protocol version; "" negotiates the highest version
+	// both sides speak through OPTIONS (MS-ASHTTP 3.1.5.1). Versions limits what
+	// negotiation may pick (default all of ashttp.Versions).
+	ProtocolVersion string
+	Versions        []string
+	// Base64Query sends the base64-encoded query value (MS-ASHTTP 2.2.1.1.1.1)
+	// instead of the plain one; servers differ in which they handle well.
+	Base64Query bool
+	// Locale is the base64 query's locale (default 0x0409, en-US).
+	Locale uint16
+	// PolicyKey is the key a previous run provisioned; "" for none.
+	PolicyKey string
+	// AllowInsecureHTTP permits an http:// URL and http:// redirects. Credentials
+	// then cross the network in the clear: use it only for a test server on
+	// loopback.
+	AllowInsecureHTTP bool
+	// MaxResponseBytes caps a response body after gzip decoding (default 64 MiB,
+	// room for about 600,000 folders). A larger body is reported as unreadable.
+	MaxResponseBytes int64
+	// ReprobeInterval is how long a negotiated version is trusted before OPTIONS
+	// is asked again (default 24 hours); X-MS-RP and MS-ASProtocolVersions headers
+	// update it at once.
+	ReprobeInterval time.Duration
+	// AnchorMailbox, when set, is sent as X-AnchorMailbox on every request (hosted
+	// Exchange routes by it); Headers and Cookies are set on every request too.
+	AnchorMailbox string
+	Headers       http.Header
+	Cookies       []*http.Cookie
+	// HTTPClient sends the requests (default: a client with its own transport and
+	// no overall timeout: the session's per-request timeout bounds each call).
+	HTTPClient *http.Client
+	// Provisioner runs provisioning when the session asks (default
+	// TwoPhaseProvisioner{}).
+	Provisioner Provisioner
+	// Now is the clock for Retry-After dates and re-probing (default time.Now).
+	Now func() time.Time
+}
+
+// Client is an MS-ASHTTP transport. It is safe for concurrent use, though a
+// session sends one request at a time.
+type Client struct {
+	opts Options
+	http *http.Client
+
+	mu        sync.Mutex
+	base      *url.URL
+	version   string    // negotiated (or pinned) version, "" before the first probe
+	probedAt  time.Time // when version was negotiated
+	server    []string  // versions the server announced last
+	commands  []string  // commands the server announced last
+	policyKey string
+	verified  map[string]probeResult // 451 targets probed, by normalised URL
+	seq       int
+
+	tokMu sync.Mutex
+	tok   string // the Bearer token in use
+}
+
+type probeResult struct {
+	versions, commands []string
+}
+
+// DefaultMaxResponseBytes is the default cap on a response body.
+const DefaultMaxResponseBytes = 64 << 20
+
+// New checks the options and returns a Client. It does no I/O.
+func New(opts Options) (*Client, error) {
+	u, err := url.Parse(opts.URL)
+	switch {
+	case opts.URL == "":
+		return nil, &ConfigError{Field: "URL", Msg: "required: the ActiveSync endpoint, e.g. https://mail.example.com/Microsoft-Server-ActiveSync"}
+	case err != nil:
+		return nil, &ConfigError{Field: "URL", Msg: fmt.Sprintf("not a URL: %v", err)}
+	case !u.IsAbs() || u.Host == "":
+		return nil, &ConfigError{Field: "URL", Msg: "must be absolute, e.g. https://mail.example.com/Microsoft-Server-ActiveSync"}
+	case u.User != nil:
+		return nil, &ConfigError{Field: "URL", Msg: "must not carry credentials; give Options.User and Password or Token"}
+	case u.RawQuery != "":
+		return nil, &ConfigError{Field: "URL", Msg: "must not carry a query; the client builds it"}
+	case u.Scheme == "http" && !opts.AllowInsecureHTTP:
+		return nil, &ConfigError{Field: "URL", Msg: "is plain HTTP, which would send the credentials in the clear; use https, or set AllowInsecureHTTP (--insecure-http) for a test server on loopback"}
+	case u.Scheme != "https" && u.Scheme != "http":
+		return nil, &ConfigError{Field: "URL", Msg: fmt.Sprintf("scheme %q: use https", u.Scheme)}
+	case opts.User == "":
+		return nil, &ConfigError{Field: "User", Msg: "required: the logon name"}
+	case opts.Password == "" && opts.Token == nil:
+		return nil, &ConfigError{Field: "Password", Msg: "give a Password (Basic) or a Token function (Bearer)"}
+	case opts.Password != "" && opts.Token != nil:
+		return nil, &ConfigError{Field: "Token", Msg: "give a Password or a Token function, not both"}
+	case opts.DeviceID == "":
+		return nil, &ConfigError{Field: "DeviceID", Msg: "required: a stable id for this device (up to 32 letters and digits); the server keeps FolderSync state per device"}
+	case opts.ProtocolVersion != "" && !ashttp.KnownVersion(opts.ProtocolVersion):
+		return nil, &ConfigError{Field: "ProtocolVersion", Msg: fmt.Sprintf("%q is not one of %s", opts.ProtocolVersion, strings.Join(ashttp.Versions, ", "))}
+	}
+	for _, v := range opts.Versions {
+		if !ashttp.KnownVersion(v) {
+			return nil, &ConfigError{Field: "Versions", Msg: fmt.Sprintf("%q is not one of %s", v, strings.Join(ashttp.Versions, ", "))}
+		}
+	}
+	if opts.DeviceType == "" {
+		opts.DeviceType = "foldersync"
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "foldersync/1"
+	}
+	if opts.MaxResponseBytes <= 0 {
+		opts.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if opts.ReprobeInterval <= 0 {
+		opts.ReprobeInterval = 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Provisioner == nil {
+		opts.Provisioner = TwoPhaseProvisioner{}
+	}
+	// The query is checked once here so a bad DeviceID is a configuration error,
+	// not a failed request.
+	if _, err := ashttp.EncodePlain(ashttp.Query{Cmd: "FolderSync", User: opts.User, DeviceID: opts.DeviceID, DeviceType: opts.DeviceType}); err != nil {
+		return nil, &ConfigError{Field: "DeviceID", Msg: err.Error()}
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   15 * time.Second,
+			MaxIdleConnsPerHost:   2,
+			IdleConnTimeout:       90 * time.Second,
+			DisableCompression:    true, // the client asks for gzip itself, to cap the decoded size
+			ExpectContinueTimeout: time.Second,
+		}}
+	}
+	// Redirects other than 451 are not followed: a 3xx would resend the body and
+	// the credentials somewhere the rules of MS-ASHTTP 3.1.5.2.2 never checked.
+	hc2 := *hc
+	hc2.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	u.Fragment = ""
+	return &Client{opts: opts, http: &hc2, base: u, policyKey: opts.PolicyKey, verified: map[string]probeResult{}}, nil
+}
+
+// ConfigError reports an Options field that cannot work, and what to give instead.
+type ConfigError struct {
+	Field, Msg string
+}
+
+func (e *ConfigError) Error() string { return "httpeas: Options." + e.Field + " " + e.Msg }
+
+// URL returns the endpoint in use (after any redirect the session followed).
+func (c *Client) URL() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.base.String()
+}
+
+// PolicyKey returns the policy key the client sends ("" for none): persist it
+// after provisioning.
+func (c *Client) PolicyKey() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.policyKey
+}
+
+// ProtocolVersion returns the version in use, "" before the first exchange.
+func (c *Client) ProtocolVersion() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.version
+}
+
+// ServerInfo is what an OPTIONS probe learned (MS-ASHTTP 2.2.4).
+type ServerInfo struct {
+	URL      string
+	Versions []string
+	Commands []string
+	// Server is MS-Server-ActiveSync, the server's build.
+	Server string
+	// Chosen is the version the client will use.
+	Chosen string
+}
+
+// Probe asks the server's versions and commands with OPTIONS (MS-ASHTTP 2.2.3)
+// and negotiates the version. It returns a *NegotiationError when client and
+// server share no version, an *HTTPError when the server refuses, and a
+// *transport.Error when no answer came. Sessions probe on their own; call it to
+// check a configuration before syncing.
+func (c *Client) Probe(ctx context.Context) (*ServerInfo, error) {
+	c.mu.Lock()
+	base := *c.base
+	c.mu.Unlock()
+	info, err := c.options(ctx, &base)
+	if err != nil {
+		return nil, err
+	}
+	chosen, err := c.negotiate(info.Versions)
+	if err != nil {
+		return info, err
+	}
+	info.Chosen = chosen
+	c.mu.Lock()
+	c.version, c.probedAt, c.server, c.commands = chosen, c.opts.Now(), info.Versions, info.Commands
+	c.mu.Unlock()
+	return info, nil
+}
+
+// negotiate picks the version to use from what the server offers.
+func (c *Client) negotiate(server []string) (string, error) {
+	allowed := c.opts.Versions
+	if c.opts.ProtocolVersion != "" {
+		allowed = []string{c.opts.ProtocolVersion}
+	}
+	return ashttp.Negotiate(server, allowed)
+}
+
+// HTTPError is a non-2xx answer to a request the client made on its own (OPTIONS).
+type HTTPError struct {
+	Method, URL string
+	StatusCode  int
+}
+
+func (e *HTTPError) Error() string {
+	hint := ""
+	switch e.StatusCode {
+	case 401:
+		hint = ": check the user name and password (or token)"
+	case 403:
+		hint = ": the account may not use ActiveSync, or the request carried no credentials"
+	case 404:
+		hint = ": check the URL; it usually ends in /Microsoft-Server-ActiveSync"
+	}
+	return fmt.Sprintf("httpeas: %s %s answered HTTP %d%s", e.Method, e.URL, e.StatusCode, hint)
+}
+
+// options sends OPTIONS to u and reads the version and command headers.
+func (c *Client) options(ctx context.Context, u *url.URL) (*ServerInfo, error) {
+	resp, err := c.do(ctx, http.MethodOptions, u.String(), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &HTTPError{Method: "OPTIONS", URL: u.String(), StatusCode: resp.StatusCode}
+	}
+	info := &ServerInfo{
+		URL:      u.String(),
+		Versions: ashttp.ParseVersions(resp.Header.Get(ashttp.HeaderProtocolVersions)),
+		Commands: splitList(resp.Header.Get(ashttp.HeaderProtocolCommands)),
+		Server:   resp.Header.Get(ashttp.HeaderServerVersion),
+	}
+	return info, nil
+}
+
+func splitList(h string) []string {
+	var out []string
+	for _, f := range strings.Split(h, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ensureVersion negotiates when no version is known or the last probe is older
+// than ReprobeInterval. A server answer other than 200 is returned as a Reply for
+// the session to classify (a 401 on OPTIONS is a 401). When the server lists no
+// version the client shares, the request goes out with the client's best version
+// and the server's answer decides; Probe reports that case as an error.
+func (c *Client) ensureVersion(ctx context.Context) (*transport.Reply, error) {
+	c.mu.Lock()
+	fresh := c.version != "" && c.opts.Now().Sub(c.probedAt) < c.opts.ReprobeInterval
+	c.mu.Unlock()
+	if fresh {
+		return nil, nil
+	}
+	_, err := c.Probe(ctx)
+	var he *HTTPError
+	var ne *ashttp.NegotiationError
+	switch {
+	case errors.As(err, &he):
+		return &transport.Reply{HTTPStatus: he.StatusCode, RequestID: c.nextID()}, nil
+	case errors.As(err, &ne):
+		best := c.opts.ProtocolVersion
+		if best == "" {
+			allowed := c.opts.Versions
+			if len(allowed) == 0 {
+				allowed = ashttp.Versions
+			}
+			best = allowed[len(allowed)-1]
+		}
+		c.mu.Lock()
+		c.version, c.probedAt = best, c.opts.Now()
+		c.mu.Unlock()
+		return nil, nil
+	}
+	return nil, err
+}
+
+func (c *Client) nextID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	return "httpeas-" + strconv.Itoa(c.seq)
+}
+
+// exchange is one POST and its answer, body read and decoded from gzip under the
+// cap.
+type exchange struct {
+	status int
+	header http.Header
+	body   []byte
+	id     string
+}
+
+// post sends one command with the policy key given. It negotiates first if needed, sets every header, and
+// on a 401 with Bearer authentication refreshes the token once and resends. A
+// non-nil Reply means the server answered before the command could be sent (an
+// OPTIONS refusal).
+func (c *Client) post(ctx context.Context, cmd string, body []byte, key string) (*exchange, *transport.Reply, error) {
+	if reply, err := c.ensureVersion(ctx); reply != nil || err != nil {
+		return nil, reply, err
+	}
+	c.mu.Lock()
+	version, base := c.version, *c.base
+	c.mu.Unlock()
+	q := ashttp.Query{Cmd: cmd, User: c.opts.User, DeviceID: c.opts.DeviceID, DeviceType: c.opts.DeviceType,
+		Version: version, PolicyKey: key, Locale: c.opts.Locale}
+	headers := http.Header{"Content-Type": {ashttp.ContentTypeWBXML}}
+	var raw string
+	var err error
+	if c.opts.Base64Query && ashttp.AtLeast(version, "12.1") {
+		raw, err = ashttp.EncodeBase64(q)
+	} else {
+		raw, err = ashttp.EncodePlain(q)
+		headers.Set(ashttp.HeaderProtocolVersion, version)
+		if key != "" {
+			headers.Set(ashttp.HeaderPolicyKey, key)
+		}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("httpeas: %w", err)
+	}
+	base.RawQuery = raw
+	target := base.String()
+	refreshed := false
+	for {
+		resp, err := c.do(ctx, http.MethodPost, target, headers, body)
+		if err != nil {
+			return nil, nil, err
+		}
+		ex, err := c.read(resp)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ex.status == http.StatusUnauthorized && c.opts.Token != nil && !refreshed {
+			refreshed = true
+			if err := c.refreshToken(ctx); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		c.learn(ex.header)
+		return ex, nil, nil
+	}
+}
+
+// learn updates the known server versions from headers the server sends with any
+// response (MS-ASHTTP 2.2.4.1.2.2; X-MS-RP lists them too, 2.2.2.1.2.9).
+func (c *Client) learn(h http.Header) {
+	list := h.Get(ashttp.HeaderRP)
+	if list == "" {
+		list = h.Get(ashttp.HeaderProtocolVersions)
+	}
+	if list == "" {
+		return
+	}
+	versions := ashttp.ParseVersions(list)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if equal(versions, c.server) {
+		return
+	}
+	c.server = versions
+	if v, err := c.negotiate(versions); err == nil {
+		c.version, c.probedAt = v, c.opts.Now()
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// token returns the current Bearer token, asking the source for one if there is
+// none yet.
+func (c *Client) token(ctx context.Context) (string, error) {
+	c.tokMu.Lock()
+	defer c.tokMu.Unlock()
+	if c.tok != "" {
+		return c.tok, nil
+	}
+	t, err := c.opts.Token(ctx, false)
+	if err != nil {
+		return "", &AuthError{Err: err}
+	}
+	c.tok = t
+	return t, nil
+}
+
+// refreshToken asks the source for a fresh token after a 401.
+func (c *Client) refreshToken(ctx context.Context) error {
+	c.tokMu.Lock()
+	defer c.tokMu.Unlock()
+	t, err := c.opts.Token(ctx, true)
+	if err != nil {
+		return &AuthError{Err: err}
+	}
+	c.tok = t
+	return nil
+}
+
+// AuthError reports that the token source failed. It wraps the source's error,
+// which must not contain the token.
+type AuthError struct{ Err error }
+
+func (e *AuthError) Error() string { return "httpeas: the token source failed: " + e.Err.Error() }
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// do sends one HTTP request with the client's headers and credentials. Network
+// failures come back as *transport.Error (ErrTimeout or ErrConnection).
+func (c *Client) do(ctx context.Context, method, target string, headers http.Header, body []byte) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return nil, fmt.Errorf("httpeas: %w", err)
+	}
+	for k, vs := range c.opts.Headers {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	for k, vs := range headers {
+		req.Header[k] = vs
+	}
+	for _, ck := range c.opts.Cookies {
+		req.AddCookie(ck)
+	}
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	req.Header.Set("Accept-Encoding", "gzip")
+	if c.opts.AnchorMailbox != "" {
+		req.Header.Set("X-AnchorMailbox", c.opts.AnchorMailbox)
+	}
+	if c.opts.Token != nil {
+		t, err := c.token(ctx)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+t)
+	} else {
+		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(c.opts.User+":"+c.opts.Password)))
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.netError(ctx, err)
+	}
+	return resp, nil
+}
+
+// netError classifies a failed request: the caller's deadline or a net timeout is
+// ErrTimeout, anything else ErrConnection. The cause keeps net/http's message,
+// which names the URL (never the credentials: they travel in a header).
+func (c *Client) netError(ctx context.Context, err error) error {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded || errors.As(err, &ne) && ne.Timeout() {
+		return &transport.Error{Err: transport.ErrTimeout, Cause: err}
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return &transport.Error{Err: transport.ErrConnection, Cause: err}
+}
+
+// TooLargeError reports a response body over Options.MaxResponseBytes.
+type TooLargeError struct {
+	Limit int64
+	Gzip  bool
+}
+
+func (e *TooLargeError) Error() string {
+	what := "the response body"
+	if e.Gzip {
+		what = "the gzip-decoded response body"
+	}
+	return fmt.Sprintf("httpeas: %s is larger than %d bytes (Options.MaxResponseBytes); raise the cap if the hierarchy is really that large", what, e.Limit)
+}
+
+// read reads the body under the cap, decoding gzip. A body cut short by the
+// connection is ErrConnection; one over the cap or with broken gzip is
+// ErrUnreadable.
+func (c *Client) read(resp *http.Response) (*exchange, error) {
+	defer resp.Body.Close()
+	ex := &exchange{status: resp.StatusCode, header: resp.Header, id: resp.Header.Get("request-id")}
+	if ex.id == "" {
+		ex.id = resp.Header.Get("X-Request-Id")
+	}
+	if ex.id == "" {
+		ex.id = c.nextID()
+	}
+	limit := c.opts.MaxResponseBytes
+	if resp.ContentLength > limit {
+		return nil, &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: resp.StatusCode, Cause: &TooLargeError{Limit: limit}}
+	}
+	var r io.Reader = resp.Body
+	gz := strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "gzip")
+	if gz {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			if errors.Is(err, io.EOF) && resp.ContentLength == 0 {
+				return ex, nil
+			}
+			return nil, &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: resp.StatusCode, Cause: fmt.Errorf("gzip: %w", err)}
+		}
+		defer zr.Close()
+		r = zr
+	}
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 && !gz {
+		buf.Grow(int(resp.ContentLength))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if err != nil {
+		if gz && !isConnErr(err) {
+			return nil, &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: resp.StatusCode, Cause: fmt.Errorf("gzip: %w", err)}
+		}
+		return nil, &transport.Error{Err: transport.ErrConnection, HTTPStatus: resp.StatusCode, Cause: fmt.Errorf("reading the body after %d bytes: %w", n, err)}
+	}
+	if n > limit {
+		return nil, &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: resp.StatusCode, Cause: &TooLargeError{Limit: limit, Gzip: gz}}
+	}
+	ex.body = buf.Bytes()
+	return ex, nil
+}
+
+// isConnErr tells a connection that broke mid-body from a gzip stream that is
+// itself corrupt.
+func isConnErr(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, gzip.ErrChecksum) || errors.As(err, &ne)
+}
+
+// FolderSync implements [transport.Transport]: one FolderSync POST. Any answer
+// from the server is a Reply (the body decoded on a 200); no usable answer is a
+// *transport.Error.
+func (c *Client) FolderSync(ctx context.Context, req *transport.FolderSyncRequest) (*transport.Reply, error) {
+	if req == nil {
+		return nil, errors.New("httpeas: nil FolderSyncRequest")
+	}
+	body, err := req.MarshalWBXML()
+	if err != nil {
+		return nil, fmt.Errorf("httpeas: encode FolderSync: %w", err)
+	}
+	ex, early, err := c.post(ctx, "FolderSync", body, c.PolicyKey())
+	if early != nil || err != nil {
+		return early, err
+	}
+	reply := c.reply(ctx, ex)
+	if ex.status != http.StatusOK {
+		return reply, nil
+	}
+	if err := checkWBXML(ex); err != nil {
+		return nil, err
+	}
+	resp, err := transport.UnmarshalFolderSyncResponse(ex.body)
+	if err != nil {
+		return nil, &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: ex.status, Cause: err}
+	}
+	reply.Response = resp
+	return reply, nil
+}
+
+// checkWBXML refuses a 200 whose body is empty or not WBXML (an HTML login page
+// from a proxy, say) before the decoder sees it, with a clear cause.
+func checkWBXML(ex *exchange) error {
+	ct := ex.header.Get("Content-Type")
+	switch {
+	case len(ex.body) == 0:
+		return &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: ex.status, Cause: errors.New("HTTP 200 with an empty body")}
+	case ct != "" && !strings.HasPrefix(strings.ToLower(ct), ashttp.ContentTypeWBXML):
+		return &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: ex.status,
+			Cause: fmt.Errorf("HTTP 200 with Content-Type %q, not %s (a proxy or login page answered?)", ct, ashttp.ContentTypeWBXML)}
+	}
+	return nil
+}
+
+// reply builds the Reply of an answer: the recovery headers, and for a 451 the
+// check of X-MS-Location including an OPTIONS probe of the new URL.
+func (c *Client) reply(ctx context.Context, ex *exchange) *transport.Reply {
+	r := &transport.Reply{HTTPStatus: ex.status, RequestID: ex.id, Throttle: ex.header.Get(ashttp.HeaderThrottle)}
+	if d, ok, err := ashttp.ParseRetryAfter(ex.header.Get(ashttp.HeaderRetryAfter), c.opts.Now()); err == nil && ok {
+		r.RetryAfter, r.HasRetryAfter = d, true
+	}
+	// MS-ASHTTP 3.1.5.1: X-MS-RP asks the client to reinitialize its sync state.
+	_, r.ResetRequested = ex.header[http.CanonicalHeaderKey(ashttp.HeaderRP)]
+	if ex.status == 451 {
+		r.Location = ex.header.Get(ashttp.HeaderLocation)
+		r.RedirectOK, r.RedirectRefusal = c.verifyRedirect(ctx, r.Location)
+	}
+	return r
+}
+
+// verifyRedirect applies ashttp.CheckRedirect, then asks the new URL for OPTIONS:
+// it is adopted only if it answers as an ActiveSync endpoint that shares a
+// version with the client.
+func (c *Client) verifyRedirect(ctx context.Context, location string) (bool, string) {
+	cur := c.URL()
+	u, err := ashttp.CheckRedirect(cur, location, c.opts.AllowInsecureHTTP)
+	if err != nil {
+		return false, err.Error()
+	}
+	info, err := c.options(ctx, u)
+	if err != nil {
+		return false, fmt.Sprintf("the new URL %s did not answer OPTIONS: %v", u, err)
+	}
+	if _, err := c.negotiate(info.Versions); err != nil {
+		return false, fmt.Sprintf("the new URL %s: %v", u, err)
+	}
+	c.mu.Lock()
+	c.verified[u.String()] = probeResult{versions: info.Versions, commands: info.Commands}
+	c.mu.Unlock()
+	return true, ""
+}
+
+// FollowRedirect implements [transport.Redirector]: adopt a location that a
+// Reply reported as RedirectOK. Later requests go there; URL reports it.
+func (c *Client) FollowRedirect(location string) error {
+	u, err := ashttp.CheckRedirect(c.URL(), location, c.opts.AllowInsecureHTTP)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pr, ok := c.verified[u.String()]
+	if !ok {
+		return &ashttp.RedirectError{Location: location, Reason: "it was not verified with OPTIONS by this client"}
+	}
+	delete(c.verified, u.String())
+	c.base = u
+	c.server, c.commands = pr.versions, pr.commands
+	if v, err := c.negotiate(pr.versions); err == nil {
+		c.version, c.probedAt = v, c.opts.Now()
+	}
+	return nil
+}
+
+var (
+	_ transport.Transport   = (*Client)(nil)
+	_ transport.Redirector  = (*Client)(nil)
+	_ transport.Provisioner = (*Client)(nil)
+)
