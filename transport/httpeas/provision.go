@@ -81,8 +81,14 @@ func (p TwoPhaseProvisioner) Provision(ctx context.Context, send SendProvision) 
 func (c *Client) Provision(ctx context.Context) (*transport.ProvisionResult, error) {
 	var early *transport.ProvisionResult
 	send := func(ctx context.Context, req *transport.ProvisionRequest, key string) (int, *transport.ProvisionResponse, string, error) {
-		if !ashttp.AtLeast(c.versionOrDefault(), "12.0") {
+		version := c.versionOrDefault()
+		if !ashttp.AtLeast(version, "12.0") {
 			req.PolicyType = transport.PolicyTypeXML // MS-ASPROV 2.2.2.43: 2.5 uses the XML policy format
+		}
+		if ashttp.AtLeast(version, "14.1") && req.PolicyKey == "" && len(req.DeviceInformation) == 0 {
+			// MS-ASPROV 3.1.5.1.1: from 14.1 the initial request carries the
+			// settings:DeviceInformation element.
+			req.DeviceInformation = []transport.PolicySetting{{Name: "Model", Value: c.opts.DeviceType}, {Name: "UserAgent", Value: c.opts.UserAgent}}
 		}
 		body, err := req.MarshalWBXML()
 		if err != nil {
