@@ -238,3 +238,25 @@ func findByName(t *hierarchy.Tree, name string) *hierarchy.Folder {
 	}
 	return nil
 }
+
+// SOGo has no policy for any device (Provision Status 1, Policy Status 2): that is
+// not an error; the client keeps no key and FolderSync goes on.
+func TestIntegrationProvisionNoPolicy(t *testing.T) {
+	rs := realServerFromEnv(t)
+	for _, version := range []string{"12.1", "14.1"} {
+		t.Run(version, func(t *testing.T) {
+			c, err := httpeas.New(httpeas.Options{URL: rs.url, User: rs.user, Password: rs.password, DeviceID: deviceID(t),
+				ProtocolVersion: version, AllowInsecureHTTP: strings.HasPrefix(rs.url, "http://")})
+			require.NoError(t, err)
+			res, err := c.Provision(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, 200, res.HTTPStatus)
+			assert.Equal(t, 1, res.Status)
+			assert.Equal(t, 2, res.PolicyStatus, "no policy for this client")
+			assert.Empty(t, res.PolicyKey)
+			assert.False(t, res.RemoteWipe)
+			assert.Empty(t, c.PolicyKey())
+			syncOnce(t, c, hierarchy.NewMemoryStore(), nil)
+		})
+	}
+}

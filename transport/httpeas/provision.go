@@ -79,6 +79,14 @@ func (p TwoPhaseProvisioner) Provision(ctx context.Context, send SendProvision) 
 // final policy key for every later request. The session calls it only after the
 // server asked (HTTP 449 or Status 141-144).
 func (c *Client) Provision(ctx context.Context) (*transport.ProvisionResult, error) {
+	// The request's shape depends on the version (PolicyType, DeviceInformation):
+	// negotiate first.
+	if reply, err := c.ensureVersion(ctx); reply != nil || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return &transport.ProvisionResult{HTTPStatus: reply.HTTPStatus, RequestID: reply.RequestID}, nil
+	}
 	var early *transport.ProvisionResult
 	send := func(ctx context.Context, req *transport.ProvisionRequest, key string) (int, *transport.ProvisionResponse, string, error) {
 		version := c.versionOrDefault()
