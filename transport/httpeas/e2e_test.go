@@ -1,0 +1,390 @@
+package httpeas_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/easkit/foldersync/hierarchy"
+	"github.com/easkit/foldersync/machine"
+	"github.com/easkit/foldersync/policy"
+	"github.com/easkit/foldersync/states"
+	"github.com/easkit/foldersync/transitions"
+	"github.com/easkit/foldersync/transport/httpeas"
+	"github.com/easkit/foldersync/transport/sim"
+)
+
+// End-to-end over real HTTP: a session (machine) drives httpeas against the
+// simulated server served by httptest. Each test covers rows of DESIGN rule 6.
+
+const (
+	testUser = "alice"
+	testPass = "pa55-w0rd-never-logged"
+)
+
+type e2e struct {
+	t       *testing.T
+	srv     *sim.Server
+	handler *sim.Handler
+	http    *httptest.Server
+	client  *httpeas.Client
+	store   *hierarchy.MemoryStore
+	clock   *machine.SimClock
+	audit   strings.Builder
+	logs    strings.Builder
+}
+
+type e2eOpt func(*httpeas.Options, *sim.HandlerOptions)
+
+func newE2E(t *testing.T, opts ...e2eOpt) *e2e {
+	t.Helper()
+	e := &e2e{t: t, srv: sim.New(sim.Replay, sim.WithFolders(sim.DefaultFolders()...)), store: hierarchy.NewMemoryStore(),
+		clock: machine.NewSimClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))}
+	ho := sim.HandlerOptions{Users: map[string]string{testUser: testPass}, Now: e.clock.Now}
+	co := httpeas.Options{User: testUser, Password: testPass, DeviceID: "E2E1", AllowInsecureHTTP: true, Now: e.clock.Now}
+	for _, o := range opts {
+		o(&co, &ho)
+	}
+	e.handler = sim.NewHandler(e.srv, ho)
+	e.http = httptest.NewServer(e.handler)
+	t.Cleanup(e.http.Close)
+	co.URL = e.http.URL + "/Microsoft-Server-ActiveSync"
+	var err error
+	e.client, err = httpeas.New(co)
+	require.NoError(t, err)
+	return e
+}
+
+// sync runs one session; it never sleeps for real (SimClock).
+func (e *e2e) sync(pol ...policy.Policy) (*machine.Result, error) {
+	e.t.Helper()
+	p := policy.Default()
+	if len(pol) > 0 {
+		p = pol[0]
+	}
+	sess, err := machine.New(machine.Config{Transport: e.client, Store: e.store, Policy: p, Clock: e.clock,
+		SessionID: e.t.Name(), Audit: machine.NewJSONLines(&e.audit)})
+	require.NoError(e.t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := sess.Sync(ctx)
+	if err != nil {
+		e.logs.WriteString(err.Error())
+	}
+	return res, err
+}
+
+func (e *e2e) mustSync() *machine.Result {
+	e.t.Helper()
+	res, err := e.sync()
+	require.NoError(e.t, err)
+	require.Equal(e.t, states.Synced, res.State)
+	return res
+}
+
+// events lists the events of the audit log in order.
+func (e *e2e) events() []string {
+	recs, err := machine.ReadRecords(strings.NewReader(e.audit.String()))
+	require.NoError(e.t, err)
+	var out []string
+	for _, r := range recs {
+		out = append(out, r.Event.String())
+	}
+	return out
+}
+
+func (e *e2e) noSecrets() {
+	e.t.Helper()
+	for what, text := range map[string]string{"audit log": e.audit.String(), "errors": e.logs.String()} {
+		assert.NotContains(e.t, text, testPass, "the password is in the %s", what)
+	}
+	for _, ex := range e.handler.Exchanges() {
+		assert.Empty(e.t, ex.Header.Get("Authorization"))
+	}
+}
+
+func TestE2EInitialAndIncremental(t *testing.T) {
+	for _, b64 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("base64=%v", b64), func(t *testing.T) {
+			e := newE2E(t, func(o *httpeas.Options, ho *sim.HandlerOptions) { o.Base64Query = b64; ho.Gzip = true })
+			first := e.mustSync()
+			assert.Equal(t, len(sim.DefaultFolders()), first.Tree.Len())
+			require.NoError(t, e.srv.AddFolder(hierarchy.Folder{ServerID: "p1", ParentID: "0", DisplayName: "Projects", Type: 12}))
+			second := e.mustSync()
+			assert.True(t, second.Tree.Equal(hierarchy.NewTree(e.srv.Folders()...)))
+			posts := 0
+			for _, ex := range e.handler.Exchanges() {
+				if ex.Method == http.MethodPost {
+					posts++
+					assert.Equal(t, b64, ex.Base64, "query form")
+					assert.Equal(t, "E2E1", ex.Query.DeviceID)
+					assert.Equal(t, "16.1", ex.Version)
+				}
+			}
+			assert.Equal(t, 2, posts)
+			e.noSecrets()
+		})
+	}
+}
+
+// Rule 6: 401/403/456/457 -> failed, saying which.
+func TestE2EAuthAndBlocked(t *testing.T) {
+	cases := []struct {
+		status int
+		kind   error
+		event  transitions.Event
+	}{
+		{401, machine.ErrAuth, transitions.AuthFailed},
+		{403, machine.ErrDenied, transitions.Denied},
+		{456, machine.ErrDenied, transitions.Denied},
+		{457, machine.ErrPasswordExpired, transitions.PasswordExpired},
+		{507, machine.ErrServerFull, transitions.ServerFull},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprint(c.status), func(t *testing.T) {
+			e := newE2E(t)
+			e.mustSync()
+			e.handler.Inject(sim.HTTPStep{Status: c.status})
+			res, err := e.sync()
+			require.Error(t, err)
+			assert.ErrorIs(t, err, c.kind)
+			assert.Equal(t, states.Failed, res.State)
+			assert.Equal(t, c.event, res.Event)
+			assert.Contains(t, err.Error(), fmt.Sprintf("HTTP %d", c.status))
+			e.noSecrets()
+		})
+	}
+	t.Run("wrong password", func(t *testing.T) {
+		e := newE2E(t, func(o *httpeas.Options, _ *sim.HandlerOptions) { o.Password = "wrong-" + testPass })
+		_, err := e.sync()
+		assert.ErrorIs(t, err, machine.ErrAuth)
+		assert.NotContains(t, err.Error(), "wrong-"+testPass)
+	})
+}
+
+// Every HTTP code of the classification table, injected on a real HTTP answer,
+// fires the event the table names.
+func TestE2EEveryHTTPCodeOfTheTable(t *testing.T) {
+	for _, r := range transitions.Rules() {
+		if r.Source != transitions.HTTPStatus || r.Code == 200 {
+			continue
+		}
+		t.Run(fmt.Sprint(r.Code), func(t *testing.T) {
+			e := newE2E(t)
+			e.mustSync()
+			e.audit.Reset()
+			e.handler.Inject(sim.HTTPStep{Status: r.Code, Location: "https://other.example.invalid/eas"})
+			_, _ = e.sync()
+			recs, err := machine.ReadRecords(strings.NewReader(e.audit.String()))
+			require.NoError(t, err)
+			require.GreaterOrEqual(t, len(recs), 2)
+			assert.Equal(t, r.Event, recs[1].Asked, "HTTP %d", r.Code)
+			assert.Equal(t, r.Code, recs[1].HTTPStatus)
+		})
+	}
+}
+
+// Rule 6: 503/500 honour Retry-After (seconds or HTTP-date, capped by policy) and
+// surface X-MS-ASThrottle.
+func TestE2EThrottled(t *testing.T) {
+	e := newE2E(t)
+	e.mustSync()
+	e.audit.Reset()
+	e.handler.Inject(
+		sim.HTTPStep{Status: 503, RetryAfter: "45", Throttle: "CommandFrequency"},
+		sim.HTTPStep{Status: 503, RetryAfter: e.handler.RetryAfterDate(90 * time.Second)},
+		sim.HTTPStep{Status: 500},
+	)
+	res := e.mustSync()
+	assert.Equal(t, []string{"start", "throttled", "backoff_elapsed", "throttled", "backoff_elapsed", "transient", "backoff_elapsed", "success"}, e.events())
+	recs, err := machine.ReadRecords(strings.NewReader(e.audit.String()))
+	require.NoError(t, err)
+	assert.Equal(t, 45*time.Second, time.Duration(recs[1].Delay), "Retry-After in seconds")
+	assert.Equal(t, "CommandFrequency", recs[1].Stimulus.Throttle)
+	// The date was 90 s after the injection; the session had waited 45 s of them.
+	assert.Equal(t, 45*time.Second, time.Duration(recs[3].Delay), "Retry-After as an HTTP date, against the session clock")
+	assert.GreaterOrEqual(t, res.Counters.Elapsed, 90*time.Second)
+
+	e.handler.Inject(sim.HTTPStep{Status: 503, RetryAfter: "86400"})
+	_, err = e.sync()
+	assert.ErrorIs(t, err, machine.ErrThrottled, "a day is over the default retry_after_cap")
+}
+
+// Rule 6: 449 and statuses 142-144 -> provision, then rerun; a remote wipe is
+// surfaced, never acknowledged; a server that asks again after provisioning fails
+// the session instead of looping.
+func TestE2EProvisioning(t *testing.T) {
+	for _, version := range []string{"12.1", "14.1"} {
+		t.Run("require policy "+version, func(t *testing.T) {
+			e := newE2E(t, func(o *httpeas.Options, ho *sim.HandlerOptions) {
+				o.ProtocolVersion = version
+				ho.RequirePolicy = true
+			})
+			res := e.mustSync()
+			assert.Equal(t, []string{"start", "provision", "backoff_elapsed", "success"}, e.events())
+			require.NotNil(t, res.Provisioning)
+			assert.Equal(t, e.handler.PolicyKey(), res.Provisioning.PolicyKey)
+			assert.Equal(t, e.handler.PolicyKey(), e.client.PolicyKey())
+			assert.NotEmpty(t, e.client.PolicyKey())
+			e.audit.Reset()
+			e.mustSync()
+			assert.Equal(t, []string{"start", "success"}, e.events(), "the key is sent on every later request")
+			e.noSecrets()
+		})
+	}
+	t.Run("no policy, as SOGo", func(t *testing.T) {
+		e := newE2E(t, func(_ *httpeas.Options, ho *sim.HandlerOptions) { ho.NoPolicy = true })
+		e.mustSync()
+		e.handler.Inject(sim.HTTPStep{Status: 449})
+		res := e.mustSync()
+		assert.Empty(t, e.client.PolicyKey())
+		assert.Contains(t, strings.Join(res.Warnings, "\n"), "continuing without one")
+	})
+	t.Run("asks again after provisioning", func(t *testing.T) {
+		e := newE2E(t, func(o *httpeas.Options, ho *sim.HandlerOptions) {
+			o.ProtocolVersion = "12.1"
+			ho.RequirePolicy, ho.NoPolicy = true, true
+		})
+		_, err := e.sync()
+		assert.ErrorIs(t, err, machine.ErrProvisioning)
+		assert.Equal(t, []string{"start", "provision", "backoff_elapsed", "give_up"}, e.events())
+	})
+	t.Run("remote wipe", func(t *testing.T) {
+		e := newE2E(t, func(_ *httpeas.Options, ho *sim.HandlerOptions) { ho.RequirePolicy, ho.RemoteWipe = true, true })
+		res, err := e.sync()
+		assert.ErrorIs(t, err, machine.ErrRemoteWipe)
+		assert.Equal(t, transitions.RemoteWipe, res.Event)
+		assert.True(t, res.Provisioning.RemoteWipe)
+		assert.False(t, e.handler.WipeAcknowledged(), "the library never acknowledges a wipe")
+	})
+}
+
+// Rule 6: 451 -> follow X-MS-Location only to HTTPS (or allowed HTTP), only if it
+// differs, verified with OPTIONS, at most 3 times per session; the adopted URL is
+// reported.
+func TestE2ERedirects(t *testing.T) {
+	t.Run("followed and reported", func(t *testing.T) {
+		e := newE2E(t)
+		e.mustSync()
+		other := newE2E(t)
+		// The mailbox moved: the new server holds the same device state.
+		other.srv = e.srv
+		other.handler = sim.NewHandler(e.srv, sim.HandlerOptions{Users: map[string]string{testUser: testPass}})
+		other.http.Config.Handler = other.handler
+		target := other.http.URL + "/Microsoft-Server-ActiveSync"
+		e.audit.Reset()
+		e.handler.Inject(sim.HTTPStep{Status: 451, Location: target})
+		res := e.mustSync()
+		assert.Equal(t, target, res.URL)
+		assert.Equal(t, []string{target}, res.Redirects)
+		assert.Equal(t, target, e.client.URL())
+		assert.Equal(t, []string{"start", "redirect", "backoff_elapsed", "success"}, e.events())
+		methods := []string{}
+		for _, ex := range other.handler.Exchanges() {
+			methods = append(methods, ex.Method)
+		}
+		assert.Equal(t, []string{"OPTIONS", "POST"}, methods, "verified with OPTIONS, then used")
+	})
+	t.Run("same URL is a loop", func(t *testing.T) {
+		e := newE2E(t)
+		e.mustSync()
+		e.handler.Inject(sim.HTTPStep{Status: 451, Location: e.client.URL()})
+		_, err := e.sync()
+		assert.ErrorIs(t, err, machine.ErrRedirect)
+		assert.Contains(t, err.Error(), "redirect loop")
+	})
+	t.Run("plain HTTP refused", func(t *testing.T) {
+		e := newE2E(t, func(o *httpeas.Options, _ *sim.HandlerOptions) {})
+		e.mustSync()
+		// A client that does not allow insecure HTTP, on TLS.
+		tlsSrv := httptest.NewTLSServer(e.handler)
+		defer tlsSrv.Close()
+		c, err := httpeas.New(httpeas.Options{URL: tlsSrv.URL, User: testUser, Password: testPass, DeviceID: "E2E1", HTTPClient: tlsSrv.Client()})
+		require.NoError(t, err)
+		e.client = c
+		e.handler.Inject(sim.HTTPStep{}, sim.HTTPStep{Status: 451, Location: e.http.URL + "/eas"}) // OPTIONS of the new client, then its FolderSync
+		_, err = e.sync()
+		assert.ErrorIs(t, err, machine.ErrRedirect)
+		assert.Contains(t, err.Error(), "plain HTTP")
+	})
+	t.Run("target does not answer OPTIONS", func(t *testing.T) {
+		e := newE2E(t)
+		e.mustSync()
+		dead := httptest.NewServer(http.NotFoundHandler())
+		defer dead.Close()
+		e.handler.Inject(sim.HTTPStep{Status: 451, Location: dead.URL + "/eas"})
+		_, err := e.sync()
+		assert.ErrorIs(t, err, machine.ErrRedirect)
+		assert.Contains(t, err.Error(), "did not answer OPTIONS")
+		assert.NotEqual(t, dead.URL+"/eas", e.client.URL(), "an unverified URL is never adopted")
+	})
+	t.Run("a loop between two servers stops after 3", func(t *testing.T) {
+		a := newE2E(t)
+		a.mustSync()
+		b := httptest.NewServer(a.handler)
+		defer b.Close()
+		aURL, bURL := a.client.URL(), b.URL+"/Microsoft-Server-ActiveSync"
+		a.handler.Inject(
+			sim.HTTPStep{Status: 451, Location: bURL}, sim.HTTPStep{}, // POST at a -> b; OPTIONS at b
+			sim.HTTPStep{Status: 451, Location: aURL}, sim.HTTPStep{}, // POST at b -> a; OPTIONS at a
+			sim.HTTPStep{Status: 451, Location: bURL}, sim.HTTPStep{}, // third redirect
+			sim.HTTPStep{Status: 451, Location: aURL}, sim.HTTPStep{}, // fourth: refused
+		)
+		res, err := a.sync()
+		assert.ErrorIs(t, err, machine.ErrRedirect)
+		assert.Contains(t, err.Error(), "more than 3 redirects")
+		assert.Len(t, res.Redirects, 3)
+	})
+}
+
+// No usable answer over real HTTP: slow past the timeout, a reset connection, a
+// truncated, garbage or oversized body: each is Lost and resent with the same key.
+func TestE2ENoUsableAnswer(t *testing.T) {
+	pol := policy.Default()
+	pol.Resend.RequestTimeout = 200 * time.Millisecond
+	pol.Resend.MaxRequestTimeout = 400 * time.Millisecond
+	cases := []struct {
+		name string
+		step sim.HTTPStep
+	}{
+		{"slow past the timeout", sim.HTTPStep{Delay: 2 * time.Second}},
+		{"connection reset", sim.HTTPStep{Reset: true}},
+		{"truncated body", sim.HTTPStep{Truncate: true}},
+		{"garbage body", sim.HTTPStep{Garbage: true}},
+		{"oversized body", sim.HTTPStep{Oversize: 2 << 20}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newE2E(t, func(o *httpeas.Options, ho *sim.HandlerOptions) { o.MaxResponseBytes = 1 << 20; ho.Gzip = true })
+			stored := e.mustSync().SyncKey
+			require.NoError(t, e.srv.AddFolder(hierarchy.Folder{ServerID: "n1", ParentID: "0", DisplayName: "New", Type: 12}))
+			e.audit.Reset()
+			e.handler.Inject(c.step)
+			res, err := e.sync(pol)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"start", "lost", "backoff_elapsed", "success"}, e.events())
+			assert.True(t, res.Tree.Equal(hierarchy.NewTree(e.srv.Folders()...)), "nothing lost")
+			hist := e.srv.History()
+			assert.Equal(t, stored, hist[len(hist)-1].RequestKey, "the identical request is resent with the stored key")
+		})
+	}
+}
+
+// X-MS-RP on a real answer: the session returns to SyncKey 0.
+func TestE2EResetRequested(t *testing.T) {
+	e := newE2E(t)
+	e.mustSync()
+	e.audit.Reset()
+	e.handler.Inject(sim.HTTPStep{ResetRequested: true})
+	res := e.mustSync()
+	assert.Equal(t, []string{"start", "key_mismatch", "reset_sent", "success"}, e.events())
+	assert.NotNil(t, res.Reconciled)
+}
+
