@@ -387,4 +387,3 @@ func TestE2EResetRequested(t *testing.T) {
 	assert.Equal(t, []string{"start", "key_mismatch", "reset_sent", "success"}, e.events())
 	assert.NotNil(t, res.Reconciled)
 }
-
