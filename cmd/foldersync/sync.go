@@ -192,8 +192,11 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 	for _, u := range res.Redirects {
 		fmt.Fprintf(stdout, "  followed a 451 redirect to %s (stored for the next run)\n", u)
 	}
-	fmt.Fprintf(stdout, "  => %s after %d requests, %d resets, %s waited; protocol %s\n",
-		res.State, res.Counters.Attempts, len(res.Counters.Resets), res.Counters.Elapsed.Round(time.Millisecond), client.ProtocolVersion())
+	fmt.Fprintf(stdout, "  => %s after %d requests, %d resets, %s waited", res.State, res.Counters.Attempts, len(res.Counters.Resets), res.Counters.Elapsed.Round(time.Millisecond))
+	if v := client.ProtocolVersion(); v != "" {
+		fmt.Fprintf(stdout, "; protocol %s", v)
+	}
+	fmt.Fprintln(stdout)
 	if res.State != states.Synced {
 		return fail(1, "%v", syncErr)
 	}
