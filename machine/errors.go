@@ -124,7 +124,12 @@ func failure(ctx context.Context, step Step) error {
 			}
 		}
 	}
-	e := &Error{Kind: kind, Reason: step.Reason, Hint: hints[kind], Rule: step.Rule}
+	e := &Error{Kind: kind, Hint: hints[kind], Rule: step.Rule}
+	if step.Event == transitions.GiveUp {
+		// Only a refusing guard adds to what the kind and the code say; a row's own
+		// description ("fail: the credentials were refused") would repeat them.
+		e.Reason = step.Reason
+	}
 	if kind == ErrStatus && step.Rule != nil {
 		if step.Rule.Spec == "" || step.Rule.Spec == "none" {
 			e.Hint = "The code is in no specification foldersync knows: report it with the audit log"
