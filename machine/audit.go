@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -81,24 +82,32 @@ type Sink interface {
 // JSONLines writes one record per line of JSON to w (DESIGN rule 8), safe for
 // concurrent sessions sharing one file.
 type JSONLines struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu  sync.Mutex
+	w   io.Writer
+	buf []byte
 }
 
 // NewJSONLines returns a Sink writing JSON Lines to w.
 func NewJSONLines(w io.Writer) *JSONLines { return &JSONLines{w: w} }
 
-// Record writes r as one line.
+// Record writes r as one line, exactly as encoding/json would encode it.
 func (j *JSONLines) Record(r Record) error {
-	b, err := json.Marshal(r)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	b, err := appendRecord(j.buf[:0], &r)
 	if err != nil {
 		return fmt.Errorf("machine: audit record %d: %w", r.Seq, err)
 	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	_, err = j.w.Write(append(b, '\n'))
+	b = append(b, '\n')
+	if cap(b) <= maxKeptAuditBuffer {
+		j.buf = b // reused for the next record: one line at a time, under the lock
+	}
+	_, err = j.w.Write(b)
 	return err
 }
+
+// maxKeptAuditBuffer bounds the line buffer a JSONLines keeps between records.
+const maxKeptAuditBuffer = 16 << 10
 
 // MaxAuditLine is the longest audit line ReadRecords accepts.
 const MaxAuditLine = 64 << 10
@@ -155,7 +164,7 @@ func codeName(r transitions.Rule) string {
 	case r.Source == transitions.TransportCondition:
 		return "transport " + r.Name
 	case r.Source == transitions.CommonStatus && r.Name != "" && r.Name != "unknown":
-		return fmt.Sprintf("%s %d %s", r.Source, r.Code, r.Name)
+		return r.Source.String() + " " + strconv.Itoa(r.Code) + " " + r.Name
 	}
-	return fmt.Sprintf("%s %d", r.Source, r.Code)
+	return r.Source.String() + " " + strconv.Itoa(r.Code)
 }

@@ -38,6 +38,10 @@ type Counters struct {
 	LostSinceReset bool `json:"lost_since_reset"`
 }
 
+// maxGuardHops bounds the chain of guard fallbacks (Else events) one decision may
+// follow: the table's longest chain is two hops; more means a cycle.
+const maxGuardHops = 8
+
 // maxProvisions and maxRedirects bound provisioning and redirects in one session:
 // MS-ASHTTP asks for a rerun after provisioning (once is enough: a server that asks
 // again right after is in a loop) and DESIGN rule 6 allows at most 3 redirects.
@@ -140,7 +144,7 @@ func Decide(p policy.Policy, s states.State, c *Counters, st Stimulus) (Step, er
 		c.Resets = append(c.Resets, st.Prior.Resets...)
 	}
 	for hops := 0; ; hops++ {
-		if hops > len(transitions.Events()) {
+		if hops > maxGuardHops {
 			return step, fmt.Errorf("machine: guard fallbacks from %v loop in state %v", step.Asked, s)
 		}
 		row, err := transitions.Lookup(s, ev)
@@ -185,12 +189,16 @@ func holds(p policy.Policy, g transitions.Guard, c *Counters, st Stimulus, ov *p
 	case transitions.TransientBudget:
 		// An override's max_retries counts retries; transient_before_reset counts
 		// failures, the last of which resets instead of retrying.
-		limit, source := p.TransientBeforeReset, fmt.Sprintf("policy transient_before_reset %d", p.TransientBeforeReset)
+		limit := p.TransientBeforeReset
 		if ov != nil && ov.MaxRetries != nil {
-			limit, source = *ov.MaxRetries+1, fmt.Sprintf("the status's max_retries override %d", *ov.MaxRetries)
+			limit = *ov.MaxRetries + 1
 		}
 		if c.Transient+1 < limit {
 			return true, ""
+		}
+		source := fmt.Sprintf("policy transient_before_reset %d", p.TransientBeforeReset)
+		if ov != nil && ov.MaxRetries != nil {
+			source = fmt.Sprintf("the status's max_retries override %d", *ov.MaxRetries)
 		}
 		return false, fmt.Sprintf("%d consecutive transient failures (%s)", c.Transient+1, source)
 	case transitions.UnknownBudget:
