@@ -140,6 +140,13 @@ func appendStimulus(b []byte, st *Stimulus, nowText []byte) ([]byte, error) {
 		key(`"throttle":`)
 		b = appendString(b, st.Throttle)
 	}
+	if st.Preliminary {
+		key(`"preliminary":true`)
+	}
+	if st.Detail != "" {
+		key(`"detail":`)
+		b = appendString(b, st.Detail)
+	}
 	key(`"now":`)
 	if nowText != nil {
 		b = append(b, nowText...)

@@ -47,7 +47,8 @@ func TestAuditEncoderMatchesEncodingJSON(t *testing.T) {
 		}
 		st.RetryAfter, st.HasRetryAfter = Duration(rng.Intn(2)*rng.Intn(1e11)), rng.Intn(2) == 0
 		st.RedirectOK, st.NoChangeEcho = rng.Intn(2) == 0, rng.Intn(2) == 0
-		st.RedirectRefusal, st.Location, st.Throttle = pick(), pick(), pick()
+		st.RedirectRefusal, st.Location, st.Throttle, st.Detail = pick(), pick(), pick(), pick()
+		st.Preliminary = rng.Intn(2) == 0
 		st.Now = when()
 		if i%4 == 0 {
 			st.Now = r.Time // the usual case, which the encoder formats once

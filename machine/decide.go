@@ -73,6 +73,13 @@ type Stimulus struct {
 	// Throttle is the server's X-MS-ASThrottle header, surfaced for the audit log
 	// (DESIGN rule 6); Decide does not read it.
 	Throttle string `json:"throttle,omitempty"`
+	// Preliminary says the outcome is of an exchange before the FolderSync
+	// (provisioning, a redirect's verification): a lost answer there hides no
+	// folder changes, so it does not call for verification (DESIGN rule 3).
+	Preliminary bool `json:"preliminary,omitempty"`
+	// Detail is the transport's error for an outcome without an answer, for the
+	// audit log and the failure's message (transports keep credentials out of it).
+	Detail string `json:"detail,omitempty"`
 	// Now is the session clock's time when the stimulus happened.
 	Now time.Time `json:"now"`
 	// Prior carries what earlier sessions left, on a session's first stimulus (Start
@@ -288,7 +295,7 @@ func update(c *Counters, step Step, st Stimulus) {
 	if step.Asked.IsOutcome() {
 		if step.Event == transitions.Lost {
 			c.Resends++
-			c.LostSinceReset = true
+			c.LostSinceReset = c.LostSinceReset || !st.Preliminary
 		} else {
 			c.Resends = 0
 		}

@@ -28,6 +28,7 @@ var (
 	ErrProvisioning     = errors.New("the server keeps asking for provisioning")
 	ErrCommit           = errors.New("the hierarchy could not be stored")
 	ErrCancelled        = errors.New("the session was cancelled")
+	ErrRequest          = errors.New("the request could not be made")
 )
 
 // Error is a failed session: what kind of failure, why (the guard's or the
@@ -83,10 +84,14 @@ var hints = map[error]string{
 	ErrProvisioning:     "Provisioning did not satisfy the server; ask its administrator about the device policy",
 	ErrCommit:           "Check the state directory (disk space, permissions); the stored state is unchanged",
 	ErrCancelled:        "Sync again when ready; the stored state is unchanged",
+	ErrRequest:          "Fix what the error names (certificate, host name, token source, configuration); a resend would fail the same way",
 }
 
-func failure(ctx context.Context, step Step) error {
+func failure(ctx context.Context, step Step, st Stimulus) error {
 	kind := ErrStatus
+	if r := step.Rule; r != nil && r.Source == transitions.TransportCondition && r.Code == int(transitions.RequestFailed) {
+		return &Error{Kind: ErrRequest, Reason: st.Detail, Hint: hints[ErrRequest], Rule: r}
+	}
 	switch step.Event {
 	case transitions.Malformed:
 		kind = ErrMalformedRequest
@@ -124,11 +129,16 @@ func failure(ctx context.Context, step Step) error {
 			}
 		}
 	}
-	e := &Error{Kind: kind, Hint: hints[kind], Rule: step.Rule}
+	e := &Error{Kind: kind, Hint: hints[kind], Rule: step.Rule, Reason: st.Detail}
 	if step.Event == transitions.GiveUp {
 		// Only a refusing guard adds to what the kind and the code say; a row's own
 		// description ("fail: the credentials were refused") would repeat them.
 		e.Reason = step.Reason
+		if st.Detail != "" && st.Outcome != nil && st.Outcome.Condition != 0 {
+			// The budget ran out on answers that never came: say what the last
+			// attempt ran into (an x509 error, a refused connection).
+			e.Reason += "; the last attempt: " + st.Detail
+		}
 	}
 	if kind == ErrStatus && step.Rule != nil {
 		if step.Rule.Spec == "" || step.Rule.Spec == "none" {

@@ -450,7 +450,7 @@ var kinds = []struct {
 	{"ErrPasswordExpired", machine.ErrPasswordExpired}, {"ErrNotSupported", machine.ErrNotSupported},
 	{"ErrServerFull", machine.ErrServerFull}, {"ErrRemoteWipe", machine.ErrRemoteWipe}, {"ErrServerError", machine.ErrServerError},
 	{"ErrStatus", machine.ErrStatus}, {"ErrBudget", machine.ErrBudget}, {"ErrResetLoop", machine.ErrResetLoop}, {"ErrRedirect", machine.ErrRedirect}, {"ErrThrottled", machine.ErrThrottled}, {"ErrProvisioning", machine.ErrProvisioning},
-	{"ErrCommit", machine.ErrCommit}, {"ErrCancelled", machine.ErrCancelled},
+	{"ErrCommit", machine.ErrCommit}, {"ErrCancelled", machine.ErrCancelled}, {"ErrRequest", machine.ErrRequest},
 }
 
 func kindName(err error) string {

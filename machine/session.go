@@ -194,7 +194,7 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 		stim.Event = transitions.Diverged
 	}
 	resetting := false        // the next request is the SyncKey 0 of a reset or a verification
-	provisioning := false     // the server asked for provisioning: provision before the next request
+	var pending actions       // what the table asked the transport to do before the next request
 	var committedFrom *string // the key a commit during the last round trip replaced
 	for {
 		stim.Now = cfg.Clock.Now().Round(0) // wall time only: what the audit log keeps, so replays compare alike
@@ -230,14 +230,19 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 				sent = transport.InitialSyncKey
 			}
 			var commit func() error
-			answered := false // provisioning ended the round trip with an outcome of its own
-			if provisioning {
-				var done bool
-				next, done, rec.RequestID = s.provision(ctx, &c, res)
-				provisioning = !done
-				answered = next.Event != 0 || next.Outcome != nil
+			// Before the rerun: follow the redirect the table agreed to, then
+			// provision if the server asked. Either may end the round trip with an
+			// outcome of its own (a refusal, or no answer: then it is tried again).
+			var pre *Stimulus
+			if pending.redirect != "" {
+				pre, rec.RequestID = s.redirect(ctx, &pending, res)
 			}
-			if !answered {
+			if pre == nil && pending.provision {
+				pre, rec.RequestID = s.provision(ctx, &c, &pending, res)
+			}
+			if pre != nil {
+				next = *pre
+			} else {
 				next, commit, rec.RequestID = s.roundTrip(ctx, sent, work, resetting, &c, res)
 			}
 			if commit != nil {
@@ -263,7 +268,7 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 				}
 			}
 		case states.Retrying:
-			s.act(step, stim, &provisioning, res)
+			s.act(step, stim, &pending, res)
 			if c.Attempts >= cfg.Policy.MaxAttempts || cfg.Policy.Backoff.MaxElapsed > 0 && c.Elapsed > cfg.Policy.Backoff.MaxElapsed {
 				// The budget is spent: the next decision gives up whatever the wait,
 				// so do not wait for nothing.
@@ -300,7 +305,7 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 						res.Warnings = append(res.Warnings, "could not mark the stored state unverified: "+err.Error())
 					}
 				}
-				return res, failure(ctx, step)
+				return res, failure(ctx, step, stim)
 			}
 			return res, nil
 		}
@@ -310,81 +315,149 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 
 func withNow(st Stimulus, now time.Time) Stimulus { st.Now = now; return st }
 
-// act does what a transition into Retrying asks of the transport beyond a rerun:
-// move to the URL of a 451 the table agreed to follow (MS-ASHTTP 3.1.5.2.2), or
-// provision before the rerun after a 449 or Status 141-144 (MS-ASPROV 3.1.5.1).
-// Transports that cannot do either just rerun.
-func (s *Session) act(step Step, stim Stimulus, provisioning *bool, res *Result) {
+// actions are what the table asked the transport to do before the next request.
+type actions struct {
+	redirect  string // the X-MS-Location to follow
+	provision bool   // provision first
+}
+
+// act records what a transition into Retrying asks of the transport beyond a rerun:
+// follow the 451 the table agreed to (MS-ASHTTP 3.1.5.2.2), or provision after a 449
+// or Status 141-144 (MS-ASPROV 3.1.5.1). Both happen before the rerun, in awaiting,
+// where their outcomes are classified like any answer. A transport that can do
+// neither (looked for through wrappers) just reruns, and the session says so.
+func (s *Session) act(step Step, stim Stimulus, pending *actions, res *Result) {
 	switch step.Event {
 	case transitions.Redirect:
-		r, ok := s.cfg.Transport.(transport.Redirector)
-		if !ok {
-			return
+		if _, ok := transport.Find[transport.Redirector](s.cfg.Transport); ok {
+			pending.redirect = stim.Location
+		} else {
+			res.Warnings = append(res.Warnings, "the transport cannot follow a 451 redirect (it is no transport.Redirector): rerunning at the same URL")
 		}
-		if err := r.FollowRedirect(stim.Location); err != nil {
-			// The transport vouched for the URL in its Reply; if it now refuses, the
-			// rerun goes to the old URL, whose next 451 counts toward the limit.
-			res.Warnings = append(res.Warnings, "the transport did not follow the redirect it accepted: "+err.Error())
-			return
-		}
-		res.URL = r.URL()
-		res.Redirects = append(res.Redirects, res.URL)
 	case transitions.Provision:
-		_, *provisioning = s.cfg.Transport.(transport.Provisioner)
+		if _, ok := transport.Find[transport.Provisioner](s.cfg.Transport); ok {
+			pending.provision = true
+		} else {
+			res.Warnings = append(res.Warnings, "the transport cannot provision (it is no transport.Provisioner): rerunning without")
+		}
 	}
 }
 
-// provision runs the transport's provisioning before a rerun. done is false when
-// it must be tried again (no usable answer: the stimulus is then Lost, and the
-// resend provisions first); a refusal becomes the outcome the table classifies: an
-// HTTP code, a common status, or Status 140 for a remote wipe request, which ends
-// the session with ErrRemoteWipe and is never acknowledged.
-func (s *Session) provision(ctx context.Context, c *Counters, res *Result) (st Stimulus, done bool, requestID string) {
+// redirect follows the pending redirect. It returns nil when the transport adopted
+// the URL; otherwise the stimulus that ends the round trip: the new URL's refusal,
+// classified, or no answer (the redirect stays pending and is tried again).
+func (s *Session) redirect(ctx context.Context, pending *actions, res *Result) (*Stimulus, string) {
+	r, _ := transport.Find[transport.Redirector](s.cfg.Transport)
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.Policy.RequestTimeout(0))
+	defer cancel()
+	reply, err := r.FollowRedirect(rctx, pending.redirect)
+	if err != nil {
+		st := noAnswer(ctx, err)
+		st.Preliminary = true
+		if st.Outcome == nil || st.Outcome.Condition == transitions.RequestFailed {
+			pending.redirect = ""
+		}
+		return &st, ""
+	}
+	if reply != nil {
+		st := replyStimulus(reply)
+		st.Preliminary = true
+		st.Detail = fmt.Sprintf("the redirect target %s answered HTTP %d to OPTIONS", pending.redirect, reply.HTTPStatus)
+		pending.redirect = ""
+		return &st, reply.RequestID
+	}
+	pending.redirect = ""
+	res.URL = r.URL()
+	res.Redirects = append(res.Redirects, res.URL)
+	return nil, ""
+}
+
+// provision runs the transport's provisioning. It returns nil when the rerun may
+// go ahead (with the new key, or without one when the server has no policy);
+// otherwise the stimulus that ends the round trip: a refusal classified like any
+// answer (an HTTP code, a common status), Status 140 for a remote wipe request,
+// which ends the session with ErrRemoteWipe and is never acknowledged, or no
+// answer. A refusal a retry may cure (no answer, 503, 500) leaves provisioning
+// pending, so the resend provisions first.
+func (s *Session) provision(ctx context.Context, c *Counters, pending *actions, res *Result) (*Stimulus, string) {
+	p, _ := transport.Find[transport.Provisioner](s.cfg.Transport)
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.Policy.RequestTimeout(c.Resends))
 	defer cancel()
-	pr, err := s.cfg.Transport.(transport.Provisioner).Provision(rctx)
+	pr, err := p.Provision(rctx)
 	if err == nil && pr == nil {
 		err = &transport.Error{Err: transport.ErrUnreadable, Cause: errors.New("the transport returned neither a provisioning result nor an error")}
 	}
 	if err != nil {
-		return noAnswer(ctx, err), false, ""
+		st := noAnswer(ctx, err)
+		st.Preliminary = true
+		if st.Outcome == nil || st.Outcome.Condition == transitions.RequestFailed {
+			pending.provision = false
+		}
+		return &st, ""
 	}
 	res.Provisioning = pr
+	st := Stimulus{RetryAfter: Duration(pr.RetryAfter), HasRetryAfter: pr.HasRetryAfter, Throttle: pr.Throttle, Preliminary: true}
 	switch {
 	case pr.HTTPStatus != 200:
-		return Stimulus{Outcome: &transitions.Outcome{HTTPStatus: pr.HTTPStatus}}, true, pr.RequestID
-	case pr.RemoteWipe:
-		return Stimulus{Outcome: &transitions.Outcome{HTTPStatus: 200, Status: remoteWipeStatus}}, true, pr.RequestID
+		st.Outcome = &transitions.Outcome{HTTPStatus: pr.HTTPStatus}
+	case pr.RemoteWipe || pr.AccountOnlyRemoteWipe:
+		st.Outcome = &transitions.Outcome{HTTPStatus: 200, Status: remoteWipeStatus}
+		if pr.AccountOnlyRemoteWipe && !pr.RemoteWipe {
+			res.Warnings = append(res.Warnings, "the server asks to wipe this account's data from the device (AccountOnlyRemoteWipe, MS-ASPROV 2.2.2.1)")
+		}
 	case pr.Status >= 100:
-		return Stimulus{Outcome: &transitions.Outcome{HTTPStatus: 200, Status: pr.Status}}, true, pr.RequestID
+		st.Outcome = &transitions.Outcome{HTTPStatus: 200, Status: pr.Status}
+	default:
+		pending.provision = false
+		if pr.Status != 1 || pr.PolicyKey == "" {
+			// No policy (SOGo and Horde answer so) or a server-side provisioning
+			// error: the rerun goes without a key. A server that really requires
+			// one asks again, and the provision_allowed guard ends the session.
+			res.Warnings = append(res.Warnings, fmt.Sprintf("provisioning gave no policy key (Provision status %d, policy status %d): continuing without one", pr.Status, pr.PolicyStatus))
+		}
+		return nil, pr.RequestID
 	}
-	if pr.Status != 1 || pr.PolicyKey == "" {
-		// No policy (SOGo and Horde answer so) or a server-side provisioning error:
-		// the rerun goes without a key. A server that really requires one asks
-		// again, and the provision_allowed guard ends the session.
-		res.Warnings = append(res.Warnings, fmt.Sprintf("provisioning gave no policy key (Provision status %d, policy status %d): continuing without one", pr.Status, pr.PolicyStatus))
+	switch transitions.Classify(*st.Outcome).Event {
+	case transitions.Transient, transitions.Throttled:
+		// provisioning stays pending: the resend provisions again
+	default:
+		pending.provision = false
 	}
-	return Stimulus{}, true, pr.RequestID
+	return &st, pr.RequestID
 }
 
 // remoteWipeStatus is common status 140, RemoteWipeRequested (MS-ASCMD 2.2.2): what
 // a RemoteWipe element in a Provision response means to the table.
 const remoteWipeStatus = 140
 
-// noAnswer turns a transport error into the Lost outcome of its kind, or Cancelled
-// when the session's own context ended.
+// noAnswer turns a transport error into a stimulus: Cancelled when the session's
+// own context ended; Lost (timeout, connection error, unreadable body) for the
+// no-answer kinds, which are resent; RequestFailed, which ends the session with the
+// error's text, for anything else (a resend would fail the same way).
 func noAnswer(ctx context.Context, err error) Stimulus {
 	if ctx.Err() != nil {
 		return Stimulus{Event: transitions.Cancelled}
 	}
-	cond := transitions.ConnectionError
+	cond := transitions.RequestFailed
 	switch {
 	case errors.Is(err, transport.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		cond = transitions.Timeout
 	case errors.Is(err, transport.ErrUnreadable):
 		cond = transitions.Unreadable
+	case errors.Is(err, transport.ErrConnection):
+		cond = transitions.ConnectionError
 	}
-	return Stimulus{Outcome: &transitions.Outcome{Condition: cond}}
+	return Stimulus{Outcome: &transitions.Outcome{Condition: cond}, Detail: err.Error()}
+}
+
+// replyStimulus is the stimulus of a server's answer, before its body is looked at.
+func replyStimulus(reply *transport.Reply) Stimulus {
+	return Stimulus{
+		Outcome:    &transitions.Outcome{HTTPStatus: reply.HTTPStatus},
+		RetryAfter: Duration(reply.RetryAfter), HasRetryAfter: reply.HasRetryAfter,
+		RedirectOK: reply.RedirectOK, RedirectRefusal: reply.RedirectRefusal, Location: reply.Location,
+		Throttle: reply.Throttle,
+	}
 }
 
 // roundTrip sends one FolderSync and turns what came back into a stimulus. For a
@@ -402,11 +475,7 @@ func (s *Session) roundTrip(ctx context.Context, sent string, tree *hierarchy.Tr
 		return noAnswer(ctx, err), nil, ""
 	}
 	o := transitions.Outcome{HTTPStatus: reply.HTTPStatus, ResetRequested: reply.ResetRequested && sent != transport.InitialSyncKey}
-	st := Stimulus{
-		RetryAfter: Duration(reply.RetryAfter), HasRetryAfter: reply.HasRetryAfter,
-		RedirectOK: reply.RedirectOK, RedirectRefusal: reply.RedirectRefusal, Location: reply.Location,
-		Throttle: reply.Throttle,
-	}
+	st := replyStimulus(reply)
 	resp := reply.Response
 	if reply.HTTPStatus == 200 && resp == nil {
 		o = transitions.Outcome{Condition: transitions.Unreadable}

@@ -60,6 +60,12 @@ const (
 	// ResetRequested: the server sent X-MS-RP: the client MUST reinitialize its
 	// synchronization state (MS-ASHTTP), here by returning to SyncKey 0.
 	ResetRequested
+	// RequestFailed: the client could not make the request or use the answer for a
+	// reason a resend will not fix: a TLS certificate it does not trust, a host
+	// that does not exist, a token source that fails, a request it cannot encode.
+	// The transport says so by returning an error that is none of the no-answer
+	// kinds (transport.ErrTimeout, ErrConnection, ErrUnreadable).
+	RequestFailed
 )
 
 // Rule is one row of the classification: a code, what the spec says of it, the
@@ -147,6 +153,7 @@ var conditionRules = []Rule{
 	{TransportCondition, int(ConnectionError), "ConnectionError", "the connection failed before a response", "Resend the identical request; the server either never saw it or replays or re-runs it.", Lost, "MS-ASCMD 3.1.5.9 Handling Status Errors"},
 	{TransportCondition, int(Unreadable), "Unreadable", "the response body could not be decoded", "Treat as a lost response and resend the identical request.", Lost, "MS-ASCMD 3.1.5.9 Handling Status Errors"},
 	{TransportCondition, int(ResetRequested), "X-MS-RP", "the server asks the client to reinitialize its synchronization state", "The client MUST reinitialize its synchronization state, except for a FolderSync with SyncKey 0.", KeyMismatch, "MS-ASHTTP 2.2.2.2 X-MS-RP"},
+	{TransportCondition, int(RequestFailed), "RequestFailed", "the request could not be made for a reason a resend will not fix", "Fix what the transport's error names (certificate, host name, token source, configuration); resending the same request fails the same way.", Failure, "none (a client-side condition)"},
 }
 
 var rulesBy = func() map[Source]map[int]Rule {

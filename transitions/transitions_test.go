@@ -175,7 +175,7 @@ func TestEveryCodeHasADecision(t *testing.T) {
 	assert.Equal(t, 7, byKind[transitions.FolderSyncStatus])
 	assert.Equal(t, 78, byKind[transitions.CommonStatus])
 	assert.Equal(t, 14, byKind[transitions.HTTPStatus])
-	assert.Equal(t, 4, byKind[transitions.TransportCondition])
+	assert.Equal(t, 5, byKind[transitions.TransportCondition])
 }
 
 func TestEventNames(t *testing.T) {

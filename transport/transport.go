@@ -53,27 +53,58 @@ type Reply struct {
 
 // Redirector is a Transport that can move to the URL a 451 names (MS-ASHTTP
 // 3.1.5.2.2: "all subsequent requests SHOULD use the URL specified within the
-// X-MS-Location header"). The session calls FollowRedirect when its table takes the
-// redirect (the Reply said RedirectOK, and fewer than 3 redirects were followed), so
-// the transport never moves on its own; URL is what the caller persists.
+// X-MS-Location header"). The session calls FollowRedirect only when its table takes
+// the redirect (the Reply said RedirectOK, fewer than 3 redirects were followed, no
+// policy override forbids it), before the rerun, so the transport never moves, nor
+// contacts the new URL, on its own. FollowRedirect verifies the location (the HTTP
+// transport asks it for OPTIONS) and adopts it, returning (nil, nil); a server that
+// answers with a refusal is a Reply, classified like any other; no answer is an
+// error, as for FolderSync. URL is what the caller persists.
 type Redirector interface {
-	FollowRedirect(location string) error
+	FollowRedirect(ctx context.Context, location string) (*Reply, error)
 	URL() string
 }
 
 // Provisioner is a Transport that can provision the device (MS-ASPROV 3.1.5.1) when
 // the server asks for it (HTTP 449, or Status 141-144 in a 14.0+ body). The session
-// calls Provision once before it reruns the request; a transport without it only
-// reruns.
+// calls Provision before it reruns the request; a transport without it only
+// reruns. Errors are as for FolderSync: no answer is one of the no-answer kinds.
 type Provisioner interface {
 	Provision(ctx context.Context) (*ProvisionResult, error)
 }
 
+// Wrapper is a Transport that wraps another (transport/faults does). The session
+// looks through wrappers for a Redirector or a Provisioner (see Find).
+type Wrapper interface {
+	Unwrap() Transport
+}
+
+// Find returns the first transport in t's chain of wrappers (t itself first) that
+// is a T, such as a Redirector.
+func Find[T any](t Transport) (T, bool) {
+	for depth := 0; t != nil && depth < 32; depth++ {
+		if x, ok := t.(T); ok {
+			return x, true
+		}
+		w, ok := t.(Wrapper)
+		if !ok {
+			break
+		}
+		t = w.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
+
 // ProvisionResult is what a provisioning exchange ended with. A Provisioner returns
-// an error (a *Error, as FolderSync does) only when there was no usable answer.
+// an error only when there was no usable answer.
 type ProvisionResult struct {
-	// HTTPStatus is the status of the last Provision response (200 when it worked).
-	HTTPStatus int
+	// HTTPStatus is the status of the last Provision response (200 when it worked),
+	// with the recovery headers of a refusal (a 503's Retry-After, say).
+	HTTPStatus    int
+	RetryAfter    time.Duration
+	HasRetryAfter bool
+	Throttle      string
 	// Status is the Provision Status (MS-ASPROV 2.2.2.54.1: 1 success, 2 protocol
 	// error, 3 general server error), or a common status (MS-ASCMD 2.2.2).
 	Status int
@@ -83,16 +114,21 @@ type ProvisionResult struct {
 	// PolicyKey is the final key, sent with every later request; "" when the server
 	// has no policy for the device (SOGo, Horde), which is not an error.
 	PolicyKey string
-	// RemoteWipe is set when the server asked the device to wipe itself (2.2.2.45).
-	// It is surfaced to the caller and never acknowledged by the library.
-	RemoteWipe bool
+	// RemoteWipe is set when the server asked the device to wipe itself
+	// (2.2.2.45); AccountOnlyRemoteWipe when it asked to wipe only this account's
+	// data (2.2.2.1, protocol 16.1). Either is surfaced to the caller and never
+	// acknowledged by the library.
+	RemoteWipe            bool
+	AccountOnlyRemoteWipe bool
 	// RequestID identifies the exchange in logs.
 	RequestID string
 }
 
 // The kinds of "no usable answer". A Transport returns an error for which
 // errors.Is reports one of these, so the session can classify it without knowing
-// the transport.
+// the transport, and resends. Any other error means the request cannot be made for
+// a reason a resend will not fix (an untrusted certificate, a failing token source):
+// the session fails at once and reports it.
 var (
 	// ErrTimeout: no response within the per-request timeout.
 	ErrTimeout = errors.New("no response before the timeout")

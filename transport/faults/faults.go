@@ -294,6 +294,10 @@ func Wrap(inner transport.Transport, sched Schedule) *Transport {
 	return &Transport{inner: inner, sched: sched}
 }
 
+// Unwrap returns the wrapped transport ([transport.Wrapper]), so a session finds
+// its Redirector or Provisioner through the wrapper.
+func (t *Transport) Unwrap() transport.Transport { return t.inner }
+
 // Calls returns the number of calls made so far (a call on a done context is not
 // counted).
 func (t *Transport) Calls() int {

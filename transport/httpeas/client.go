@@ -21,12 +21,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strconv"
 	"strings"
@@ -104,22 +107,19 @@ type Client struct {
 	opts Options
 	http *http.Client
 
-	mu        sync.Mutex
-	base      *url.URL
-	version   string    // negotiated (or pinned) version, "" before the first probe
-	probedAt  time.Time // when version was negotiated
-	server    []string  // versions the server announced last
-	commands  []string  // commands the server announced last
-	policyKey string
-	verified  map[string]probeResult // 451 targets probed, by normalised URL
-	seq       int
+	mu           sync.Mutex
+	base         *url.URL
+	version      string    // negotiated (or pinned) version, "" before the first probe
+	probedAt     time.Time // when version was negotiated
+	server       []string  // versions the server announced last
+	commands     []string  // commands the server announced last
+	policyKey    string
+	seq          int
+	home         string          // the configured URL's host: Options.Cookies go only there
+	ownTransport *http.Transport // the transport New made, closed by Close
 
 	tokMu sync.Mutex
 	tok   string // the Bearer token in use
-}
-
-type probeResult struct {
-	versions, commands []string
 }
 
 // DefaultMaxResponseBytes is the default cap on a response body.
@@ -183,8 +183,9 @@ func New(opts Options) (*Client, error) {
 		return nil, &ConfigError{Field: "DeviceID", Msg: err.Error()}
 	}
 	hc := opts.HTTPClient
+	var own *http.Transport
 	if hc == nil {
-		hc = &http.Client{Transport: &http.Transport{
+		own = &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
 			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			TLSHandshakeTimeout:   15 * time.Second,
@@ -192,14 +193,18 @@ func New(opts Options) (*Client, error) {
 			IdleConnTimeout:       90 * time.Second,
 			DisableCompression:    true, // the client asks for gzip itself, to cap the decoded size
 			ExpectContinueTimeout: time.Second,
-		}}
+		}
+		// MS-ASHTTP 2.2.1.1.2.4: from 16.0 (and with OAuth) the client MUST send
+		// back the cookies the server sets.
+		jar, _ := cookiejar.New(nil)
+		hc = &http.Client{Transport: own, Jar: jar}
 	}
 	// Redirects other than 451 are not followed: a 3xx would resend the body and
 	// the credentials somewhere the rules of MS-ASHTTP 3.1.5.2.2 never checked.
 	hc2 := *hc
 	hc2.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	u.Fragment = ""
-	return &Client{opts: opts, http: &hc2, base: u, policyKey: opts.PolicyKey, verified: map[string]probeResult{}}, nil
+	return &Client{opts: opts, http: &hc2, base: u, policyKey: opts.PolicyKey, home: u.Host, ownTransport: own}, nil
 }
 
 // ConfigError reports an Options field that cannot work, and what to give instead.
@@ -251,9 +256,12 @@ func (c *Client) Probe(ctx context.Context) (*ServerInfo, error) {
 	c.mu.Lock()
 	base := *c.base
 	c.mu.Unlock()
-	info, err := c.options(ctx, &base)
+	info, ex, err := c.options(ctx, &base)
 	if err != nil {
 		return nil, err
+	}
+	if ex.status != http.StatusOK {
+		return nil, &HTTPError{Method: "OPTIONS", URL: base.String(), StatusCode: ex.status}
 	}
 	chosen, err := c.negotiate(info.Versions)
 	if err != nil {
@@ -294,16 +302,17 @@ func (e *HTTPError) Error() string {
 	return fmt.Sprintf("httpeas: %s %s answered HTTP %d%s", e.Method, e.URL, e.StatusCode, hint)
 }
 
-// options sends OPTIONS to u and reads the version and command headers.
-func (c *Client) options(ctx context.Context, u *url.URL) (*ServerInfo, error) {
+// options sends OPTIONS to u. The exchange carries the status and headers of any
+// answer (a 401, a 451 or a 503 on OPTIONS is classified as on POST: MS-ASHTTP
+// 3.1.5.2.2 and 3.1.5.2.3 give OPTIONS examples); the info is read from a 200.
+func (c *Client) options(ctx context.Context, u *url.URL) (*ServerInfo, *exchange, error) {
 	resp, err := c.do(ctx, http.MethodOptions, u.String(), nil, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, &HTTPError{Method: "OPTIONS", URL: u.String(), StatusCode: resp.StatusCode}
+	ex, err := c.read(resp, 64<<10)
+	if err != nil {
+		return nil, nil, err
 	}
 	info := &ServerInfo{
 		URL:      u.String(),
@@ -311,7 +320,7 @@ func (c *Client) options(ctx context.Context, u *url.URL) (*ServerInfo, error) {
 		Commands: splitList(resp.Header.Get(ashttp.HeaderProtocolCommands)),
 		Server:   resp.Header.Get(ashttp.HeaderServerVersion),
 	}
-	return info, nil
+	return info, ex, nil
 }
 
 func splitList(h string) []string {
@@ -326,37 +335,40 @@ func splitList(h string) []string {
 
 // ensureVersion negotiates when no version is known or the last probe is older
 // than ReprobeInterval. A server answer other than 200 is returned as a Reply for
-// the session to classify (a 401 on OPTIONS is a 401). When the server lists no
-// version the client shares, the request goes out with the client's best version
-// and the server's answer decides; Probe reports that case as an error.
+// the session to classify (a 401 on OPTIONS is a 401, a 451 a redirect). When the
+// server lists no version the client shares, the request goes out with the
+// client's best version and the server's answer decides; Probe reports that case
+// as an error.
 func (c *Client) ensureVersion(ctx context.Context) (*transport.Reply, error) {
 	c.mu.Lock()
 	fresh := c.version != "" && c.opts.Now().Sub(c.probedAt) < c.opts.ReprobeInterval
+	base := *c.base
 	c.mu.Unlock()
 	if fresh {
 		return nil, nil
 	}
-	_, err := c.Probe(ctx)
-	var he *HTTPError
-	var ne *ashttp.NegotiationError
-	switch {
-	case errors.As(err, &he):
-		return &transport.Reply{HTTPStatus: he.StatusCode, RequestID: c.nextID()}, nil
-	case errors.As(err, &ne):
-		best := c.opts.ProtocolVersion
-		if best == "" {
+	info, ex, err := c.options(ctx, &base)
+	if err != nil {
+		return nil, err
+	}
+	if ex.status != http.StatusOK {
+		return c.reply(ex), nil
+	}
+	chosen, err := c.negotiate(info.Versions)
+	if err != nil {
+		chosen = c.opts.ProtocolVersion
+		if chosen == "" {
 			allowed := c.opts.Versions
 			if len(allowed) == 0 {
 				allowed = ashttp.Versions
 			}
-			best = allowed[len(allowed)-1]
+			chosen = allowed[len(allowed)-1]
 		}
-		c.mu.Lock()
-		c.version, c.probedAt = best, c.opts.Now()
-		c.mu.Unlock()
-		return nil, nil
 	}
-	return nil, err
+	c.mu.Lock()
+	c.version, c.probedAt, c.server, c.commands = chosen, c.opts.Now(), info.Versions, info.Commands
+	c.mu.Unlock()
+	return nil, nil
 }
 
 func (c *Client) nextID() string {
@@ -375,10 +387,9 @@ type exchange struct {
 	id     string
 }
 
-// post sends one command with the policy key given. It negotiates first if needed, sets every header, and
-// on a 401 with Bearer authentication refreshes the token once and resends. A
-// non-nil Reply means the server answered before the command could be sent (an
-// OPTIONS refusal).
+// post sends one command with the policy key given. It negotiates first if
+// needed and sets every header. A non-nil Reply means the server answered before
+// the command could be sent (an OPTIONS refusal).
 func (c *Client) post(ctx context.Context, cmd string, body []byte, key string) (*exchange, *transport.Reply, error) {
 	if reply, err := c.ensureVersion(ctx); reply != nil || err != nil {
 		return nil, reply, err
@@ -404,27 +415,16 @@ func (c *Client) post(ctx context.Context, cmd string, body []byte, key string) 
 		return nil, nil, fmt.Errorf("httpeas: %w", err)
 	}
 	base.RawQuery = raw
-	target := base.String()
-	refreshed := false
-	for {
-		resp, err := c.do(ctx, http.MethodPost, target, headers, body)
-		if err != nil {
-			return nil, nil, err
-		}
-		ex, err := c.read(resp)
-		if err != nil {
-			return nil, nil, err
-		}
-		if ex.status == http.StatusUnauthorized && c.opts.Token != nil && !refreshed {
-			refreshed = true
-			if err := c.refreshToken(ctx); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		c.learn(ex.header)
-		return ex, nil, nil
+	resp, err := c.do(ctx, http.MethodPost, base.String(), headers, body)
+	if err != nil {
+		return nil, nil, err
 	}
+	ex, err := c.read(resp, c.opts.MaxResponseBytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.learn(ex.header)
+	return ex, nil, nil
 }
 
 // learn updates the known server versions from headers the server sends with any
@@ -496,9 +496,26 @@ type AuthError struct{ Err error }
 func (e *AuthError) Error() string { return "httpeas: the token source failed: " + e.Err.Error() }
 func (e *AuthError) Unwrap() error { return e.Err }
 
-// do sends one HTTP request with the client's headers and credentials. Network
-// failures come back as *transport.Error (ErrTimeout or ErrConnection).
+// do sends one HTTP request with the client's headers and credentials. With
+// Bearer authentication a 401 gets one fresh token and one resend (RFC 6750 3.1,
+// invalid_token), for OPTIONS as for POST. Network failures come back as
+// *transport.Error (ErrTimeout or ErrConnection); failures a resend cannot fix
+// (an untrusted certificate, an unknown host, the token source) as other errors.
 func (c *Client) do(ctx context.Context, method, target string, headers http.Header, body []byte) (*http.Response, error) {
+	for refreshed := false; ; refreshed = true {
+		resp, err := c.send(ctx, method, target, headers, body)
+		if err != nil || resp.StatusCode != http.StatusUnauthorized || c.opts.Token == nil || refreshed {
+			return resp, err
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		if err := c.refreshToken(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (c *Client) send(ctx context.Context, method, target string, headers http.Header, body []byte) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -515,8 +532,12 @@ func (c *Client) do(ctx context.Context, method, target string, headers http.Hea
 	for k, vs := range headers {
 		req.Header[k] = vs
 	}
-	for _, ck := range c.opts.Cookies {
-		req.AddCookie(ck)
+	if strings.EqualFold(req.URL.Host, c.home) {
+		// The caller's cookies are for the host it configured, not for wherever a
+		// 451 leads; cookies a server sets travel through the jar, per host.
+		for _, ck := range c.opts.Cookies {
+			req.AddCookie(ck)
+		}
 	}
 	req.Header.Set("User-Agent", c.opts.UserAgent)
 	req.Header.Set("Accept-Encoding", "gzip")
@@ -540,15 +561,26 @@ func (c *Client) do(ctx context.Context, method, target string, headers http.Hea
 }
 
 // netError classifies a failed request: the caller's deadline or a net timeout is
-// ErrTimeout, anything else ErrConnection. The cause keeps net/http's message,
-// which names the URL (never the credentials: they travel in a header).
+// ErrTimeout; a certificate the client does not trust or a host name that does not
+// exist is permanent (a plain error: the session fails and says so); anything else
+// is ErrConnection. The cause keeps net/http's message, which names the URL (never
+// the credentials: they travel in a header).
 func (c *Client) netError(ctx context.Context, err error) error {
 	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded || errors.As(err, &ne) && ne.Timeout() {
+	var dns *net.DNSError
+	var cve *tls.CertificateVerificationError
+	var uae x509.UnknownAuthorityError
+	var hne x509.HostnameError
+	var cie x509.CertificateInvalidError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded || errors.As(err, &ne) && ne.Timeout():
 		return &transport.Error{Err: transport.ErrTimeout, Cause: err}
-	}
-	if errors.Is(err, context.Canceled) {
+	case errors.Is(err, context.Canceled):
 		return err
+	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &hne), errors.As(err, &cie):
+		return fmt.Errorf("httpeas: the server's TLS certificate is not trusted (install its CA, or check the host name in the URL): %w", err)
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return fmt.Errorf("httpeas: the host does not exist (check the URL): %w", err)
 	}
 	return &transport.Error{Err: transport.ErrConnection, Cause: err}
 }
@@ -567,10 +599,11 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("httpeas: %s is larger than %d bytes (Options.MaxResponseBytes); raise the cap if the hierarchy is really that large", what, e.Limit)
 }
 
-// read reads the body under the cap, decoding gzip. A body cut short by the
-// connection is ErrConnection; one over the cap or with broken gzip is
-// ErrUnreadable.
-func (c *Client) read(resp *http.Response) (*exchange, error) {
+// read reads the body under limit, decoding gzip. For a 200, a body cut short by
+// the connection is ErrConnection, one over the cap or with broken gzip
+// ErrUnreadable; for any other status the body is best effort: the status and
+// headers are the answer (a 503's Retry-After must not be lost to a broken body).
+func (c *Client) read(resp *http.Response, limit int64) (*exchange, error) {
 	defer resp.Body.Close()
 	ex := &exchange{status: resp.StatusCode, header: resp.Header, id: resp.Header.Get("request-id")}
 	if ex.id == "" {
@@ -579,7 +612,15 @@ func (c *Client) read(resp *http.Response) (*exchange, error) {
 	if ex.id == "" {
 		ex.id = c.nextID()
 	}
-	limit := c.opts.MaxResponseBytes
+	body, err := readBody(resp, limit)
+	if err != nil && resp.StatusCode == http.StatusOK {
+		return nil, err
+	}
+	ex.body = body
+	return ex, nil
+}
+
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	if resp.ContentLength > limit {
 		return nil, &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: resp.StatusCode, Cause: &TooLargeError{Limit: limit}}
 	}
@@ -589,7 +630,7 @@ func (c *Client) read(resp *http.Response) (*exchange, error) {
 		zr, err := gzip.NewReader(resp.Body)
 		if err != nil {
 			if errors.Is(err, io.EOF) && resp.ContentLength == 0 {
-				return ex, nil
+				return nil, nil
 			}
 			return nil, &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: resp.StatusCode, Cause: fmt.Errorf("gzip: %w", err)}
 		}
@@ -610,8 +651,7 @@ func (c *Client) read(resp *http.Response) (*exchange, error) {
 	if n > limit {
 		return nil, &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: resp.StatusCode, Cause: &TooLargeError{Limit: limit, Gzip: gz}}
 	}
-	ex.body = buf.Bytes()
-	return ex, nil
+	return buf.Bytes(), nil
 }
 
 // isConnErr tells a connection that broke mid-body from a gzip stream that is
@@ -636,7 +676,7 @@ func (c *Client) FolderSync(ctx context.Context, req *transport.FolderSyncReques
 	if early != nil || err != nil {
 		return early, err
 	}
-	reply := c.reply(ctx, ex)
+	reply := c.reply(ex)
 	if ex.status != http.StatusOK {
 		return reply, nil
 	}
@@ -665,9 +705,10 @@ func checkWBXML(ex *exchange) error {
 	return nil
 }
 
-// reply builds the Reply of an answer: the recovery headers, and for a 451 the
-// check of X-MS-Location including an OPTIONS probe of the new URL.
-func (c *Client) reply(ctx context.Context, ex *exchange) *transport.Reply {
+// reply builds the Reply of an answer: the recovery headers, and for a 451
+// whether X-MS-Location passes the redirect rule (ashttp.CheckRedirect). It does no
+// I/O: the new URL is contacted only when the session decides to follow it.
+func (c *Client) reply(ex *exchange) *transport.Reply {
 	r := &transport.Reply{HTTPStatus: ex.status, RequestID: ex.id, Throttle: ex.header.Get(ashttp.HeaderThrottle)}
 	if d, ok, err := ashttp.ParseRetryAfter(ex.header.Get(ashttp.HeaderRetryAfter), c.opts.Now()); err == nil && ok {
 		r.RetryAfter, r.HasRetryAfter = d, true
@@ -676,53 +717,50 @@ func (c *Client) reply(ctx context.Context, ex *exchange) *transport.Reply {
 	_, r.ResetRequested = ex.header[http.CanonicalHeaderKey(ashttp.HeaderRP)]
 	if ex.status == 451 {
 		r.Location = ex.header.Get(ashttp.HeaderLocation)
-		r.RedirectOK, r.RedirectRefusal = c.verifyRedirect(ctx, r.Location)
+		if _, err := ashttp.CheckRedirect(c.URL(), r.Location, c.opts.AllowInsecureHTTP); err != nil {
+			r.RedirectRefusal = err.Error()
+		} else {
+			r.RedirectOK = true
+		}
 	}
 	return r
 }
 
-// verifyRedirect applies ashttp.CheckRedirect, then asks the new URL for OPTIONS:
-// it is adopted only if it answers as an ActiveSync endpoint that shares a
-// version with the client.
-func (c *Client) verifyRedirect(ctx context.Context, location string) (bool, string) {
-	cur := c.URL()
-	u, err := ashttp.CheckRedirect(cur, location, c.opts.AllowInsecureHTTP)
-	if err != nil {
-		return false, err.Error()
-	}
-	info, err := c.options(ctx, u)
-	if err != nil {
-		return false, fmt.Sprintf("the new URL %s did not answer OPTIONS: %v", u, err)
-	}
-	if _, err := c.negotiate(info.Versions); err != nil {
-		return false, fmt.Sprintf("the new URL %s: %v", u, err)
-	}
-	c.mu.Lock()
-	c.verified[u.String()] = probeResult{versions: info.Versions, commands: info.Commands}
-	c.mu.Unlock()
-	return true, ""
-}
-
-// FollowRedirect implements [transport.Redirector]: adopt a location that a
-// Reply reported as RedirectOK. Later requests go there; URL reports it.
-func (c *Client) FollowRedirect(location string) error {
+// FollowRedirect implements [transport.Redirector]: check location again, ask it
+// for OPTIONS, and adopt it if it answers as an ActiveSync endpoint sharing a
+// version with the client. A refusal there (a 401, a 404) is returned as a Reply;
+// no answer as a *transport.Error; a location that breaks the redirect rule, or
+// offers no common version, as an error the session fails with.
+func (c *Client) FollowRedirect(ctx context.Context, location string) (*transport.Reply, error) {
 	u, err := ashttp.CheckRedirect(c.URL(), location, c.opts.AllowInsecureHTTP)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	info, ex, err := c.options(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if ex.status != http.StatusOK {
+		return c.reply(ex), nil
+	}
+	version, err := c.negotiate(info.Versions)
+	if err != nil {
+		return nil, fmt.Errorf("httpeas: the redirect target %s: %w", u, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	pr, ok := c.verified[u.String()]
-	if !ok {
-		return &ashttp.RedirectError{Location: location, Reason: "it was not verified with OPTIONS by this client"}
-	}
-	delete(c.verified, u.String())
 	c.base = u
-	c.server, c.commands = pr.versions, pr.commands
-	if v, err := c.negotiate(pr.versions); err == nil {
-		c.version, c.probedAt = v, c.opts.Now()
+	c.server, c.commands = info.Versions, info.Commands
+	c.version, c.probedAt = version, c.opts.Now()
+	return nil, nil
+}
+
+// Close releases the idle connections of the client's own HTTP transport (not
+// those of an Options.HTTPClient, which the caller owns).
+func (c *Client) Close() {
+	if c.ownTransport != nil {
+		c.ownTransport.CloseIdleConnections()
 	}
-	return nil
 }
 
 var (

@@ -415,3 +415,104 @@ func TestProbe(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 401, reply.HTTPStatus)
 }
+
+// MS-ASHTTP 2.2.1.1.2.4: cookies the server sets come back (the default client has
+// a jar); the caller's own cookies go only to the configured host.
+func TestCookies(t *testing.T) {
+	var seen []string
+	srv := fakeEAS(t, func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.Header.Get("Cookie"))
+		http.SetCookie(w, &http.Cookie{Name: "DefaultAnchorMailbox", Value: "alice"})
+		w.Header().Set("Content-Type", ashttp.ContentTypeWBXML)
+		_, _ = w.Write(okBody(t))
+	})
+	c := newClient(t, srv.URL, func(o *Options) { o.Cookies = []*http.Cookie{{Name: "mine", Value: "1"}} })
+	for i := 0; i < 2; i++ {
+		_, err := c.FolderSync(context.Background(), &transport.FolderSyncRequest{SyncKey: "0"})
+		require.NoError(t, err)
+	}
+	require.Len(t, seen, 2)
+	assert.Equal(t, "mine=1", seen[0])
+	assert.Contains(t, seen[1], "DefaultAnchorMailbox=alice")
+	assert.Contains(t, seen[1], "mine=1")
+
+	var elsewhere string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere = r.Header.Get("Cookie")
+		w.Header().Set(ashttp.HeaderProtocolVersions, "14.1")
+	}))
+	defer other.Close()
+	reply, err := c.FollowRedirect(context.Background(), other.URL+"/eas")
+	require.NoError(t, err)
+	assert.Nil(t, reply)
+	assert.NotContains(t, elsewhere, "mine=1", "the caller's cookies stay with the configured host")
+	assert.Equal(t, other.URL+"/eas", c.URL())
+}
+
+// A refusal whose body breaks is still the server's answer: its status and
+// Retry-After count; only a 200's body matters.
+func TestRefusalWithBrokenBodyKeepsHeaders(t *testing.T) {
+	srv := fakeEAS(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "120")
+		w.Header().Set("Content-Length", "500")
+		w.WriteHeader(503)
+		_, _ = w.Write([]byte("short"))
+	})
+	c := newClient(t, srv.URL, nil)
+	reply, err := c.FolderSync(context.Background(), &transport.FolderSyncRequest{SyncKey: "k"})
+	require.NoError(t, err)
+	assert.Equal(t, 503, reply.HTTPStatus)
+	assert.Equal(t, 2*time.Minute, reply.RetryAfter)
+}
+
+// The default provisioner: no acknowledgement of a wipe of either kind, an honest
+// "not applied" acknowledgement unless Apply says otherwise.
+func TestTwoPhaseProvisioner(t *testing.T) {
+	ok := func(resp *transport.ProvisionResponse) *ProvisionAnswer {
+		return &ProvisionAnswer{Reply: &transport.Reply{HTTPStatus: 200}, Response: resp}
+	}
+	policy := &transport.ProvisionResponse{Status: 1, HasPolicy: true, PolicyType: transport.PolicyTypeWBXML, PolicyStatus: 1, PolicyKey: "111"}
+	final := &transport.ProvisionResponse{Status: 1, HasPolicy: true, PolicyType: transport.PolicyTypeWBXML, PolicyStatus: 1, PolicyKey: "222"}
+	for name, tc := range map[string]struct {
+		first   *transport.ProvisionResponse
+		apply   func(context.Context, *transport.ProvisionResponse) (int, error)
+		sends   int
+		ack     int
+		key     string
+		wipe    bool
+		account bool
+	}{
+		"policy, not applied": {first: policy, sends: 2, ack: PolicyNotApplied, key: "222"},
+		"policy, applied":     {first: policy, apply: func(context.Context, *transport.ProvisionResponse) (int, error) { return PolicyApplied, nil }, sends: 2, ack: PolicyApplied, key: "222"},
+		"no policy":           {first: &transport.ProvisionResponse{Status: 1, HasPolicy: true, PolicyType: transport.PolicyTypeWBXML, PolicyStatus: 2}, sends: 1},
+		"remote wipe":         {first: &transport.ProvisionResponse{Status: 1, RemoteWipe: true}, sends: 1, wipe: true},
+		"account-only wipe":   {first: &transport.ProvisionResponse{Status: 1, AccountOnlyRemoteWipe: true}, sends: 1, account: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var reqs []*transport.ProvisionRequest
+			send := func(_ context.Context, req *transport.ProvisionRequest, key string) (*ProvisionAnswer, error) {
+				reqs = append(reqs, req)
+				if len(reqs) == 1 {
+					assert.Empty(t, key)
+					return ok(tc.first), nil
+				}
+				assert.Equal(t, "111", key)
+				return ok(final), nil
+			}
+			res, err := TwoPhaseProvisioner{Apply: tc.apply}.Provision(context.Background(), send)
+			require.NoError(t, err)
+			require.Len(t, reqs, tc.sends)
+			if tc.sends == 2 {
+				assert.Equal(t, tc.ack, reqs[1].Status)
+				assert.Equal(t, "111", reqs[1].PolicyKey)
+			}
+			assert.Equal(t, tc.key, res.PolicyKey)
+			assert.Equal(t, tc.wipe, res.RemoteWipe)
+			assert.Equal(t, tc.account, res.AccountOnlyRemoteWipe)
+			for _, r := range reqs {
+				assert.Zero(t, r.RemoteWipeStatus, "a wipe is never acknowledged")
+				assert.Zero(t, r.AccountOnlyRemoteWipeStatus)
+			}
+		})
+	}
+}

@@ -105,9 +105,6 @@ func (e *e2e) noSecrets() {
 	for what, text := range map[string]string{"audit log": e.audit.String(), "errors": e.logs.String()} {
 		assert.NotContains(e.t, text, testPass, "the password is in the %s", what)
 	}
-	for _, ex := range e.handler.Exchanges() {
-		assert.Empty(e.t, ex.Header.Get("Authorization"))
-	}
 }
 
 func TestE2EInitialAndIncremental(t *testing.T) {
@@ -321,8 +318,8 @@ func TestE2ERedirects(t *testing.T) {
 		defer dead.Close()
 		e.handler.Inject(sim.HTTPStep{Status: 451, Location: dead.URL + "/eas"})
 		_, err := e.sync()
-		assert.ErrorIs(t, err, machine.ErrRedirect)
-		assert.Contains(t, err.Error(), "did not answer OPTIONS")
+		assert.ErrorIs(t, err, machine.ErrNotSupported, "the target's 404 is classified like any answer")
+		assert.Contains(t, err.Error(), "the redirect target "+dead.URL+"/eas answered HTTP 404 to OPTIONS")
 		assert.NotEqual(t, dead.URL+"/eas", e.client.URL(), "an unverified URL is never adopted")
 	})
 	t.Run("a loop between two servers stops after 3", func(t *testing.T) {
@@ -335,12 +332,19 @@ func TestE2ERedirects(t *testing.T) {
 			sim.HTTPStep{Status: 451, Location: bURL}, sim.HTTPStep{}, // POST at a -> b; OPTIONS at b
 			sim.HTTPStep{Status: 451, Location: aURL}, sim.HTTPStep{}, // POST at b -> a; OPTIONS at a
 			sim.HTTPStep{Status: 451, Location: bURL}, sim.HTTPStep{}, // third redirect
-			sim.HTTPStep{Status: 451, Location: aURL}, sim.HTTPStep{}, // fourth: refused
+			sim.HTTPStep{Status: 451, Location: aURL}, // fourth: refused, and never contacted
 		)
 		res, err := a.sync()
 		assert.ErrorIs(t, err, machine.ErrRedirect)
 		assert.Contains(t, err.Error(), "more than 3 redirects")
 		assert.Len(t, res.Redirects, 3)
+		options := 0
+		for _, ex := range a.handler.Exchanges() {
+			if ex.Method == http.MethodOptions {
+				options++
+			}
+		}
+		assert.Equal(t, 1+3, options, "the first probe and one per redirect followed: none for the refused one")
 	})
 }
 
@@ -386,4 +390,87 @@ func TestE2EResetRequested(t *testing.T) {
 	res := e.mustSync()
 	assert.Equal(t, []string{"start", "key_mismatch", "reset_sent", "success"}, e.events())
 	assert.NotNil(t, res.Reconciled)
+}
+
+// The first contact is an OPTIONS: a 451 there is followed like one on a POST
+// (MS-ASHTTP 3.1.5.2.2's own example), a 503 there honours Retry-After and its cap.
+func TestE2EAnswersToOptions(t *testing.T) {
+	t.Run("451", func(t *testing.T) {
+		other := newE2E(t)
+		e := newE2E(t)
+		other.srv = e.srv
+		other.handler = sim.NewHandler(e.srv, sim.HandlerOptions{Users: map[string]string{testUser: testPass}})
+		other.http.Config.Handler = other.handler
+		target := other.http.URL + "/Microsoft-Server-ActiveSync"
+		e.handler.Inject(sim.HTTPStep{Status: 451, Location: target})
+		res := e.mustSync()
+		assert.Equal(t, target, res.URL)
+		assert.Equal(t, []string{"start", "redirect", "backoff_elapsed", "success"}, e.events())
+	})
+	t.Run("503 over the cap", func(t *testing.T) {
+		e := newE2E(t)
+		e.handler.Inject(sim.HTTPStep{Status: 503, RetryAfter: "86400", Throttle: "CommandFrequency"})
+		_, err := e.sync()
+		assert.ErrorIs(t, err, machine.ErrThrottled)
+	})
+	t.Run("503 within the cap", func(t *testing.T) {
+		e := newE2E(t)
+		e.handler.Inject(sim.HTTPStep{Status: 503, RetryAfter: "20"})
+		res := e.mustSync()
+		assert.Equal(t, 20*time.Second, res.Counters.Elapsed)
+	})
+}
+
+// Bearer: an expired cached token meets a 401 on the first OPTIONS; one refresh,
+// then the session goes on.
+func TestE2EBearerRefreshOnOptions(t *testing.T) {
+	var asked []bool
+	e := newE2E(t, func(o *httpeas.Options, ho *sim.HandlerOptions) {
+		o.Password = ""
+		o.Token = func(_ context.Context, refresh bool) (string, error) {
+			asked = append(asked, refresh)
+			if refresh {
+				return "fresh-token", nil
+			}
+			return "expired-token", nil
+		}
+		ho.Users, ho.Tokens = nil, map[string]string{"fresh-token": testUser}
+	})
+	e.mustSync()
+	assert.Equal(t, []bool{false, true}, asked)
+	assert.NotContains(t, e.audit.String(), "fresh-token")
+}
+
+// A 503 on the Provision request leaves provisioning pending: after the wait the
+// session provisions again, then reruns.
+func TestE2EProvisionThrottled(t *testing.T) {
+	e := newE2E(t, func(o *httpeas.Options, ho *sim.HandlerOptions) {
+		o.ProtocolVersion = "12.1"
+		ho.RequirePolicy = true
+	})
+	// OPTIONS, FolderSync (449), Provision (503), then normal service.
+	e.handler.Inject(sim.HTTPStep{}, sim.HTTPStep{}, sim.HTTPStep{Status: 503, RetryAfter: "30"})
+	res := e.mustSync()
+	assert.Equal(t, []string{"start", "provision", "backoff_elapsed", "throttled", "backoff_elapsed", "success"}, e.events())
+	assert.Equal(t, 30*time.Second, res.Counters.Elapsed)
+	assert.NotEmpty(t, e.client.PolicyKey())
+}
+
+// An untrusted TLS certificate is not resent three times: the session fails at
+// once and says why.
+func TestE2EUntrustedCertificate(t *testing.T) {
+	srv := sim.New(sim.Replay, sim.WithFolders(sim.DefaultFolders()...))
+	ts := httptest.NewTLSServer(sim.NewHandler(srv, sim.HandlerOptions{}))
+	defer ts.Close()
+	c, err := httpeas.New(httpeas.Options{URL: ts.URL, User: testUser, Password: testPass, DeviceID: "E2E1"})
+	require.NoError(t, err)
+	defer c.Close()
+	sess, err := machine.New(machine.Config{Transport: c, Store: hierarchy.NewMemoryStore(), Clock: machine.NewSimClock(time.Now())})
+	require.NoError(t, err)
+	res, err := sess.Sync(context.Background())
+	require.Error(t, err)
+	assert.ErrorIs(t, err, machine.ErrRequest)
+	assert.Contains(t, err.Error(), "certificate is not trusted")
+	assert.Equal(t, 1, res.Counters.Attempts)
+	assert.Equal(t, 0, srv.Requests())
 }

@@ -2,6 +2,7 @@ package httpeas
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/easkit/foldersync/transport"
@@ -11,68 +12,92 @@ import (
 // Provisioner runs the provisioning exchange (MS-ASPROV 3.1.5.1) through send,
 // which posts one Provision request with the client's URL, credentials and
 // version. It returns what the exchange ended with; the Client keeps the final
-// PolicyKey. An error means no usable answer (send's *transport.Error).
+// PolicyKey. An error means no usable answer (send's *transport.Error), or a
+// failure a resend cannot fix.
 type Provisioner interface {
 	Provision(ctx context.Context, send SendProvision) (*transport.ProvisionResult, error)
 }
 
 // SendProvision posts a Provision request, sending policyKey as the request's
-// policy key (X-MS-PolicyKey or the base64 field; "" for none). resp is the
-// decoded body of a 200, else nil.
-type SendProvision func(ctx context.Context, req *transport.ProvisionRequest, policyKey string) (status int, resp *transport.ProvisionResponse, requestID string, err error)
+// policy key (X-MS-PolicyKey or the base64 field; "" for none).
+type SendProvision func(ctx context.Context, req *transport.ProvisionRequest, policyKey string) (*ProvisionAnswer, error)
+
+// ProvisionAnswer is the server's answer to one Provision request: the HTTP status
+// and recovery headers (Reply, whose Response is nil), and the decoded body of a
+// 200.
+type ProvisionAnswer struct {
+	Reply    *transport.Reply
+	Response *transport.ProvisionResponse
+}
+
+// Acknowledge statuses a client sends for a downloaded policy (MS-ASPROV
+// 2.2.2.54.2, client to server).
+const (
+	PolicyApplied        = 1
+	PolicyPartlyApplied  = 2
+	PolicyNotApplied     = 3
+	PolicyThirdPartyMgmt = 4
+)
 
 // TwoPhaseProvisioner is the default Provisioner: download the policy, then
 // acknowledge it and keep the final key (MS-ASPROV 3.1.5.1, 4.1). A server with
 // no policy for the device (Policy Status 2, or no PolicyType: SOGo 5.8 and Horde
 // answer so) ends the exchange without a key, which is not an error. A RemoteWipe
-// in either answer ends it at once and is reported, never acknowledged: wiping a
-// device is the caller's decision.
+// or AccountOnlyRemoteWipe in either answer ends it at once and is reported, never
+// acknowledged: wiping a device is the caller's decision.
 type TwoPhaseProvisioner struct {
 	// Apply enforces the downloaded policy on the device and returns the status to
-	// acknowledge (MS-ASPROV 2.2.2.54.2, client to server: 1 applied, 2 partly
-	// applied, 3 not applied, 4 provisioned by a third party). Nil acknowledges 1:
-	// a client that enforces no policy should set Apply and report 3 or 2 honestly.
+	// acknowledge (PolicyApplied, PolicyPartlyApplied, PolicyNotApplied,
+	// PolicyThirdPartyMgmt). Nil acknowledges PolicyNotApplied: foldersync itself
+	// enforces nothing (no PIN, no encryption), and telling the server otherwise
+	// would be a lie. A server that requires the policy may then refuse the device;
+	// a client that enforces the settings sets Apply and reports what it did.
 	Apply func(ctx context.Context, policy *transport.ProvisionResponse) (int, error)
 }
 
 // Provision implements Provisioner.
 func (p TwoPhaseProvisioner) Provision(ctx context.Context, send SendProvision) (*transport.ProvisionResult, error) {
-	req := &transport.ProvisionRequest{PolicyType: transport.PolicyTypeWBXML}
-	status, resp, id, err := send(ctx, req, "")
+	ans, err := send(ctx, &transport.ProvisionRequest{PolicyType: transport.PolicyTypeWBXML}, "")
 	if err != nil {
 		return nil, err
 	}
-	res := &transport.ProvisionResult{HTTPStatus: status, RequestID: id}
-	if status != 200 {
+	res, resp := result(ans)
+	if resp == nil || resp.RemoteWipe || resp.AccountOnlyRemoteWipe || resp.Status != 1 || resp.NoPolicy() || resp.PolicyStatus != 1 || resp.PolicyKey == "" {
 		return res, nil
 	}
-	res.Status, res.PolicyStatus, res.RemoteWipe = resp.Status, resp.PolicyStatus, resp.RemoteWipe
-	if resp.RemoteWipe || resp.Status != 1 || resp.NoPolicy() || resp.PolicyStatus != 1 || resp.PolicyKey == "" {
-		return res, nil
-	}
-	ack := 1
+	ack := PolicyNotApplied
 	if p.Apply != nil {
 		if ack, err = p.Apply(ctx, resp); err != nil {
 			return nil, fmt.Errorf("httpeas: applying the provisioned policy: %w", err)
 		}
 	}
-	req = &transport.ProvisionRequest{PolicyType: resp.PolicyType, PolicyKey: resp.PolicyKey, Status: ack}
+	req := &transport.ProvisionRequest{PolicyType: resp.PolicyType, PolicyKey: resp.PolicyKey, Status: ack}
 	if req.PolicyType == "" {
 		req.PolicyType = transport.PolicyTypeWBXML
 	}
-	status, resp, id, err = send(ctx, req, resp.PolicyKey)
-	if err != nil {
+	if ans, err = send(ctx, req, resp.PolicyKey); err != nil {
 		return nil, err
 	}
-	res = &transport.ProvisionResult{HTTPStatus: status, RequestID: id}
-	if status != 200 {
-		return res, nil
-	}
-	res.Status, res.PolicyStatus, res.RemoteWipe = resp.Status, resp.PolicyStatus, resp.RemoteWipe
-	if !resp.RemoteWipe && resp.Status == 1 && resp.PolicyStatus == 1 {
+	res, resp = result(ans)
+	if resp != nil && !resp.RemoteWipe && !resp.AccountOnlyRemoteWipe && resp.Status == 1 && resp.PolicyStatus == 1 {
 		res.PolicyKey = resp.PolicyKey
 	}
 	return res, nil
+}
+
+// result is the ProvisionResult of one answer (without a policy key), and its
+// decoded body when it was a 200.
+func result(ans *ProvisionAnswer) (*transport.ProvisionResult, *transport.ProvisionResponse) {
+	r := ans.Reply
+	res := &transport.ProvisionResult{HTTPStatus: r.HTTPStatus, RetryAfter: r.RetryAfter, HasRetryAfter: r.HasRetryAfter,
+		Throttle: r.Throttle, RequestID: r.RequestID}
+	resp := ans.Response
+	if r.HTTPStatus != 200 || resp == nil {
+		return res, nil
+	}
+	res.Status, res.PolicyStatus = resp.Status, resp.PolicyStatus
+	res.RemoteWipe, res.AccountOnlyRemoteWipe = resp.RemoteWipe, resp.AccountOnlyRemoteWipe
+	return res, resp
 }
 
 // Provision implements [transport.Provisioner]: run the Provisioner and keep the
@@ -85,10 +110,10 @@ func (c *Client) Provision(ctx context.Context) (*transport.ProvisionResult, err
 		if err != nil {
 			return nil, err
 		}
-		return &transport.ProvisionResult{HTTPStatus: reply.HTTPStatus, RequestID: reply.RequestID}, nil
+		res, _ := result(&ProvisionAnswer{Reply: reply})
+		return res, nil
 	}
-	var early *transport.ProvisionResult
-	send := func(ctx context.Context, req *transport.ProvisionRequest, key string) (int, *transport.ProvisionResponse, string, error) {
+	send := func(ctx context.Context, req *transport.ProvisionRequest, key string) (*ProvisionAnswer, error) {
 		version := c.versionOrDefault()
 		if !ashttp.AtLeast(version, "12.0") {
 			req.PolicyType = transport.PolicyTypeXML // MS-ASPROV 2.2.2.43: 2.5 uses the XML policy format
@@ -100,36 +125,35 @@ func (c *Client) Provision(ctx context.Context) (*transport.ProvisionResult, err
 		}
 		body, err := req.MarshalWBXML()
 		if err != nil {
-			return 0, nil, "", fmt.Errorf("httpeas: encode Provision: %w", err)
+			return nil, fmt.Errorf("httpeas: encode Provision: %w", err)
 		}
-		ex, reply, err := c.post(ctx, "Provision", body, key)
+		ex, early, err := c.post(ctx, "Provision", body, key)
 		if err != nil {
-			return 0, nil, "", err
+			return nil, err
 		}
-		if reply != nil {
-			early = &transport.ProvisionResult{HTTPStatus: reply.HTTPStatus, RequestID: reply.RequestID}
-			return reply.HTTPStatus, nil, reply.RequestID, nil
+		if early != nil {
+			return &ProvisionAnswer{Reply: early}, nil
 		}
+		ans := &ProvisionAnswer{Reply: c.reply(ex)}
 		if ex.status != 200 {
-			return ex.status, nil, ex.id, nil
+			return ans, nil
 		}
 		if err := checkWBXML(ex); err != nil {
-			return 0, nil, "", err
+			return nil, err
 		}
-		resp, err := transport.UnmarshalProvisionResponse(ex.body)
-		if err != nil {
-			return 0, nil, "", &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: ex.status, Cause: err}
+		if ans.Response, err = transport.UnmarshalProvisionResponse(ex.body); err != nil {
+			return nil, &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: ex.status, Cause: err}
 		}
-		return ex.status, resp, ex.id, nil
+		return ans, nil
 	}
 	res, err := c.opts.Provisioner.Provision(ctx, send)
 	if err != nil {
 		return nil, err
 	}
-	if res == nil && early != nil {
-		res = early
+	if res == nil {
+		return nil, errors.New("httpeas: the Provisioner returned neither a result nor an error")
 	}
-	if res != nil && res.PolicyKey != "" {
+	if res.PolicyKey != "" {
 		c.mu.Lock()
 		c.policyKey = res.PolicyKey
 		c.mu.Unlock()
