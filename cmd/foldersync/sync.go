@@ -44,7 +44,8 @@ Flags:
   --policy FILE        a policy file (YAML or JSON); default: the default preset
   --audit FILE         append the JSON Lines audit log here (default DIR/audit.jsonl)
   --insecure-http      allow a plain http:// URL (credentials in the clear: loopback tests only)
-  --timeout D          give up the whole session after D (default 5m)
+  --timeout D          give up the whole session after D (default: none beyond the policy's
+                       budgets, max_attempts and backoff.max_elapsed)
 
 Example (a local SOGo started by ../shared/servers/sogo/start.sh):
   FOLDERSYNC_PASSWORD=alice-pass go run ./cmd/foldersync sync \
@@ -88,7 +89,7 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 	policyFile := fs.String("policy", "", "")
 	auditFile := fs.String("audit", "", "")
 	insecure := fs.Bool("insecure-http", false, "")
-	timeout := fs.Duration("timeout", 5*time.Minute, "")
+	timeout := fs.Duration("timeout", 0, "")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -125,6 +126,12 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(1, "%v", err)
 	}
+	if ep.User != "" && (ep.User != *user || ep.Given != *rawURL) {
+		// SOGo never compares SyncKeys: another account's key would be answered
+		// "no changes", and that account's folders shown as this one's.
+		return fail(2, "%s holds the state of %s at %s, not of %s at %s: give each account its own --state directory",
+			*stateDir, ep.User, ep.Given, *user, *rawURL)
+	}
 	ep = ep.merge(*rawURL, *user, *deviceID, *deviceType, *protocol)
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "base64-query" {
@@ -141,6 +148,7 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(2, "%v", err)
 	}
+	defer client.Close()
 	store, err := hierarchy.OpenFileStore(filepath.Join(*stateDir, "hierarchy"))
 	if err != nil {
 		return fail(1, "%v", err)
@@ -156,8 +164,11 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, *timeout)
-	defer cancelTimeout()
+	if *timeout > 0 {
+		var cancelTimeout context.CancelFunc
+		ctx, cancelTimeout = context.WithTimeout(ctx, *timeout)
+		defer cancelTimeout()
+	}
 
 	start := time.Now()
 	sessionID := "sync-" + start.UTC().Format("20060102T150405.000Z")
@@ -172,13 +183,17 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 		return fail(2, "%v", err)
 	}
 	res, syncErr := sess.Sync(ctx)
+	inherited := len(ep.Resets)
 	if res != nil {
 		ep.PolicyKey = client.PolicyKey()
 		ep.Protocol = client.ProtocolVersion()
-		if res.URL != "" {
+		if res.URL != "" && res.State == states.Synced {
+			// MS-ASHTTP 3.1.5.2.2: later requests use the new URL; kept only once a
+			// session has synced there.
 			ep.URL = res.URL
 		}
-		ep.Resets = recentResets(append(ep.Resets, res.Counters.Resets...), pol, time.Now())
+		// Counters.Resets holds the inherited resets and this session's.
+		ep.Resets = recentResets(res.Counters.Resets, pol, time.Now())
 	}
 	if err := saveEndpoint(*stateDir, ep); err != nil {
 		fmt.Fprintf(stderr, "foldersync sync: warning: %v\n", err)
@@ -192,7 +207,7 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 	for _, u := range res.Redirects {
 		fmt.Fprintf(stdout, "  followed a 451 redirect to %s (stored for the next run)\n", u)
 	}
-	fmt.Fprintf(stdout, "  => %s after %d requests, %d resets, %s waited", res.State, res.Counters.Attempts, len(res.Counters.Resets), res.Counters.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "  => %s after %d requests, %d resets, %s waited", res.State, res.Counters.Attempts, max(0, len(res.Counters.Resets)-inherited), res.Counters.Elapsed.Round(time.Millisecond))
 	if v := client.ProtocolVersion(); v != "" {
 		fmt.Fprintf(stdout, "; protocol %s", v)
 	}

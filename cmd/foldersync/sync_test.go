@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/easkit/foldersync/transport/sim"
 )
 
 func TestSyncUsageErrors(t *testing.T) {
@@ -82,4 +85,57 @@ func TestIntegrationSyncCommand(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, err)
+}
+
+// Against the simulated server over HTTP: the state carries the device, key and
+// recent resets from run to run, without inflating them, and refuses another
+// account's state.
+func TestSyncCommandAgainstSim(t *testing.T) {
+	newServer := func() *httptest.Server {
+		srv := sim.New(sim.Replay, sim.WithFolders(sim.DefaultFolders()...))
+		h := httptest.NewServer(sim.NewHandler(srv, sim.HandlerOptions{Users: map[string]string{"u": "pw-123456"}}))
+		t.Cleanup(h.Close)
+		return h
+	}
+	t.Setenv("FOLDERSYNC_PASSWORD", "pw-123456")
+	state := t.TempDir()
+	h := newServer()
+	args := func(url string) []string {
+		return []string{"sync", "--url", url + "/Microsoft-Server-ActiveSync", "--user", "u", "--state", state, "--insecure-http"}
+	}
+	readEP := func() endpoint {
+		ep, err := loadEndpoint(state)
+		require.NoError(t, err)
+		return ep
+	}
+
+	code, out, errOut := runCLI(t, nil, args(h.URL)...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "=> synced after 1 requests, 0 resets")
+	assert.Contains(t, out, "Inbox  [Inbox]")
+	device := readEP().DeviceID
+	require.NotEmpty(t, device)
+
+	code, out, errOut = runCLI(t, nil, args(h.URL)...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "=> synced after 1 requests, 0 resets", "same server, stored key")
+
+	// A server that lost the device's state answers the stored key with Status 9.
+	for i := 0; i < 2; i++ {
+		fresh := newServer()
+		// The endpoint is tied to its --url: point the stored state at the new server.
+		ep := readEP()
+		ep.URL, ep.Given = fresh.URL+"/Microsoft-Server-ActiveSync", fresh.URL+"/Microsoft-Server-ActiveSync"
+		require.NoError(t, saveEndpoint(state, ep))
+		code, out, errOut = runCLI(t, nil, args(fresh.URL)...)
+		require.Equal(t, 0, code, "run %d: %s\n%s", i, out, errOut)
+		assert.Contains(t, out, "-key_mismatch-> resetting")
+		assert.Contains(t, out, "1 resets", "this session's resets only")
+		assert.Len(t, readEP().Resets, i+1, "one stored reset per real reset, never doubled")
+		assert.Equal(t, device, readEP().DeviceID)
+	}
+
+	code, _, errOut = runCLI(t, nil, "sync", "--url", h.URL+"/Microsoft-Server-ActiveSync", "--user", "someone-else", "--state", state, "--insecure-http")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "give each account its own --state directory")
 }
