@@ -42,8 +42,9 @@ const DefaultMaxSnapshotSize int64 = 256 << 20
 //	...
 //	]}
 //
-// The body holds the SyncKey and the folders sorted by ServerId, one a line; local-add
-// marks are not stored (a commit is when they are cleared). Load accepts a file only if
+// The body holds the SyncKey and the folders sorted by ServerId, one a line, with
+// their local-add marks ("local": true), so a Status 9 after a restart can still roll
+// back a folder created since the last FolderSync. Load accepts a file only if
 // everything checks: the magic, the version, a canonical header, a body of exactly the
 // announced length, its SHA-256, strict JSON (no unknown fields, nothing after it), a
 // SyncKey of 1-64 characters, and folders that form a valid tree (ServerIds of 1-64 characters,

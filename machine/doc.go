@@ -9,7 +9,8 @@
 // carries its stimulus, so Replay re-derives a whole session from its log and
 // reports the first divergence.
 //
-// The Session that performs the I/O around Decide (transport round trips, commits
-// through a hierarchy.Store, waits on an injected clock, looplab/fsm behind an
-// adapter) is built on this core by the recovery-core issue.
+// Session performs the I/O around Decide: transport round trips (and, when the table
+// says so, a redirect followed or provisioning first), commits through a
+// hierarchy.Store, waits on an injected clock, looplab/fsm run in step behind an
+// adapter, and an audit Record per transition to a Sink and an Observer.
 package machine

@@ -78,6 +78,12 @@ type Observer interface {
 	OnTransition(Record)
 }
 
+// ObserverFunc adapts a function to an Observer.
+type ObserverFunc func(Record)
+
+// OnTransition calls f(r).
+func (f ObserverFunc) OnTransition(r Record) { f(r) }
+
 // Config is what a Session needs. Transport and Store are required.
 type Config struct {
 	Transport transport.Transport

@@ -35,8 +35,9 @@ type Policy struct {
 	MaxAttempts int `json:"max_attempts" yaml:"max_attempts"`
 
 	// TransientBeforeReset is the number of consecutive transient failures
-	// (FolderSync Status 6 or 11, common status 110 or 111, HTTP 500 or 503)
-	// after which the session returns to SyncKey 0, as MS-ASCMD 2.2.3.177.5
+	// (FolderSync Status 6, 8 or 11; common status 111, 114, 133, 162 or 169; HTTP
+	// 500 or 502: `foldersync explain` lists them; a 503 is throttling, with its own
+	// streak and Retry-After) after which the session returns to SyncKey 0, as MS-ASCMD 2.2.3.177.5
 	// advises for 6 and 11: "If continued attempts to synchronization fail,
 	// consider returning to synchronization key zero (0)". Default 3: one
 	// failure is noise, three in a row is a pattern worth a full resync.
