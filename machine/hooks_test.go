@@ -187,3 +187,16 @@ func TestNoHooksJustRerun(t *testing.T) {
 	assert.Equal(t, []string{"start", "provision", "backoff_elapsed", "success"}, evs)
 	assert.Contains(t, strings.Join(res.Warnings, "\n"), "cannot provision")
 }
+
+type fixedReply struct{ reply *transport.Reply }
+
+func (f fixedReply) FolderSync(context.Context, *transport.FolderSyncRequest) (*transport.Reply, error) {
+	r := *f.reply
+	return &r, nil
+}
+
+func TestPasswordExpiredSaysWhere(t *testing.T) {
+	_, _, err := syncThrough(t, fixedReply{&transport.Reply{HTTPStatus: 457, CredentialServiceURL: "https://password.example.com/"}}, hierarchy.NewMemoryStore())
+	assert.ErrorIs(t, err, machine.ErrPasswordExpired)
+	assert.Contains(t, err.Error(), "the password can be changed at https://password.example.com/")
+}

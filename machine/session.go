@@ -166,6 +166,11 @@ type Result struct {
 	// Provisioning is the result of the provisioning the session ran, if any: its
 	// PolicyKey is what the transport now sends.
 	Provisioning *transport.ProvisionResult
+	// ResetRequested says the server sent X-MS-RP during the session (MS-ASHTTP
+	// 3.1.5.1): the client MUST reinitialize its synchronization state. The session
+	// did so for the folder hierarchy; a client that also syncs items must reset
+	// their Sync keys (MS-ASCMD 2.2.1.21) too.
+	ResetRequested bool
 }
 
 // Sync runs one FolderSync session to Synced or Failed. A failed session returns
@@ -458,12 +463,17 @@ func noAnswer(ctx context.Context, err error) Stimulus {
 
 // replyStimulus is the stimulus of a server's answer, before its body is looked at.
 func replyStimulus(reply *transport.Reply) Stimulus {
-	return Stimulus{
+	st := Stimulus{
 		Outcome:    &transitions.Outcome{HTTPStatus: reply.HTTPStatus},
 		RetryAfter: Duration(reply.RetryAfter), HasRetryAfter: reply.HasRetryAfter,
 		RedirectOK: reply.RedirectOK, RedirectRefusal: reply.RedirectRefusal, Location: reply.Location,
 		Throttle: reply.Throttle,
 	}
+	if reply.CredentialServiceURL != "" {
+		// MS-ASHTTP 3.1.5.2.4: a 457 may name where the password is changed.
+		st.Detail = "the password can be changed at " + reply.CredentialServiceURL
+	}
+	return st
 }
 
 // roundTrip sends one FolderSync and turns what came back into a stimulus. For a
@@ -483,8 +493,13 @@ func (s *Session) roundTrip(ctx context.Context, sent string, tree *hierarchy.Tr
 	o := transitions.Outcome{HTTPStatus: reply.HTTPStatus, ResetRequested: reply.ResetRequested && sent != transport.InitialSyncKey}
 	st := replyStimulus(reply)
 	resp := reply.Response
-	if reply.HTTPStatus == 200 && resp == nil {
+	if reply.HTTPStatus >= 200 && reply.HTTPStatus <= 299 && resp == nil {
+		// A success without a FolderSync body (a 204, an empty 200): nothing to
+		// apply, so it is a lost answer and the identical request is resent.
 		o = transitions.Outcome{Condition: transitions.Unreadable}
+	}
+	if o.ResetRequested {
+		res.ResetRequested = true
 	}
 	if resp != nil {
 		o.Status = resp.Status

@@ -152,7 +152,7 @@ var conditionRules = []Rule{
 	{TransportCondition, int(Timeout), "Timeout", "no response within the per-request timeout", "The client MUST resend a synchronization request if there is no immediate server response.", Lost, "MS-ASCMD 3.1.5.9 Handling Status Errors"},
 	{TransportCondition, int(ConnectionError), "ConnectionError", "the connection failed before a response", "Resend the identical request; the server either never saw it or replays or re-runs it.", Lost, "MS-ASCMD 3.1.5.9 Handling Status Errors"},
 	{TransportCondition, int(Unreadable), "Unreadable", "the response body could not be decoded", "Treat as a lost response and resend the identical request.", Lost, "MS-ASCMD 3.1.5.9 Handling Status Errors"},
-	{TransportCondition, int(ResetRequested), "X-MS-RP", "the server asks the client to reinitialize its synchronization state", "The client MUST reinitialize its synchronization state, except for a FolderSync with SyncKey 0.", KeyMismatch, "MS-ASHTTP 2.2.2.2 X-MS-RP"},
+	{TransportCondition, int(ResetRequested), "X-MS-RP", "the server asks the client to reinitialize its synchronization state", "The client MUST reinitialize its synchronization state, except for a FolderSync with SyncKey 0.", KeyMismatch, "MS-ASHTTP 2.2.2.1.2.9 X-MS-RP; 3.1.5.1"},
 	{TransportCondition, int(RequestFailed), "RequestFailed", "the request could not be made for a reason a resend will not fix", "Fix what the transport's error names (certificate, host name, token source, configuration); resending the same request fails the same way.", Failure, "none (a client-side condition)"},
 }
 
@@ -233,7 +233,9 @@ func Classify(o Outcome) Rule {
 			return r
 		}
 		return unknown(TransportCondition, int(o.Condition), UnknownStatus)
-	case o.HTTPStatus != 200:
+	case o.HTTPStatus < 200 || o.HTTPStatus > 299:
+		// MS-ASHTTP 3.1.5.1: a 2xx is a successful response, whose body says the
+		// rest (a 2xx without a usable body is Unreadable, reported by the session).
 		if r, ok := rulesBy[HTTPStatus][o.HTTPStatus]; ok {
 			return r
 		}

@@ -60,7 +60,7 @@ const (
 	// AuthFailed: HTTP 401: the credentials were refused.
 	AuthFailed
 	// Denied: the account, user or device may not sync (HTTP 403; 112, 123-131, 139,
-	// 145, 177; HTTP 456).
+	// 177; HTTP 456).
 	Denied
 	// PasswordExpired: HTTP 457.
 	PasswordExpired

@@ -31,7 +31,8 @@ const (
 	// ProvisionAllowed: the session has not provisioned yet (a server that asks again
 	// right after provisioning is in a loop).
 	ProvisionAllowed Guard = "provision_allowed"
-	// ResetAllowed: the reset loop guard has not tripped (MaxResets in ResetWindow).
+	// ResetAllowed: the reset loop guard has not tripped (policy reset_guard: at most
+	// MaxResets resets within Window).
 	ResetAllowed Guard = "reset_allowed"
 	// AttemptsLeft: the session may send another request (MaxAttempts, MaxElapsed).
 	AttemptsLeft Guard = "attempts_left"

@@ -43,6 +43,9 @@ type Reply struct {
 	// false, RedirectRefusal says why, for the audit log and the error.
 	RedirectOK      bool
 	RedirectRefusal string
+	// CredentialServiceURL is the X-MS-Credential-Service-Url header of a 457
+	// (MS-ASHTTP 3.1.5.2.4): where the user changes an expired password.
+	CredentialServiceURL string
 	// ResetRequested is set when the server sent X-MS-RP (MS-ASHTTP): the client must
 	// reinitialize its synchronization state.
 	ResetRequested bool

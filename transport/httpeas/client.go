@@ -677,7 +677,7 @@ func (c *Client) FolderSync(ctx context.Context, req *transport.FolderSyncReques
 		return early, err
 	}
 	reply := c.reply(ex)
-	if ex.status != http.StatusOK {
+	if ex.status < 200 || ex.status > 299 {
 		return reply, nil
 	}
 	if err := checkWBXML(ex); err != nil {
@@ -697,10 +697,10 @@ func checkWBXML(ex *exchange) error {
 	ct := ex.header.Get("Content-Type")
 	switch {
 	case len(ex.body) == 0:
-		return &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: ex.status, Cause: errors.New("HTTP 200 with an empty body")}
+		return &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: ex.status, Cause: fmt.Errorf("HTTP %d with an empty body", ex.status)}
 	case ct != "" && !strings.HasPrefix(strings.ToLower(ct), ashttp.ContentTypeWBXML):
 		return &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: ex.status,
-			Cause: fmt.Errorf("HTTP 200 with Content-Type %q, not %s (a proxy or login page answered?)", ct, ashttp.ContentTypeWBXML)}
+			Cause: fmt.Errorf("HTTP %d with Content-Type %q, not %s (a proxy or login page answered?)", ex.status, ct, ashttp.ContentTypeWBXML)}
 	}
 	return nil
 }
@@ -712,6 +712,9 @@ func (c *Client) reply(ex *exchange) *transport.Reply {
 	r := &transport.Reply{HTTPStatus: ex.status, RequestID: ex.id, Throttle: ex.header.Get(ashttp.HeaderThrottle)}
 	if d, ok, err := ashttp.ParseRetryAfter(ex.header.Get(ashttp.HeaderRetryAfter), c.opts.Now()); err == nil && ok {
 		r.RetryAfter, r.HasRetryAfter = d, true
+	}
+	if ex.status == 457 {
+		r.CredentialServiceURL = ex.header.Get("X-MS-Credential-Service-Url")
 	}
 	// MS-ASHTTP 3.1.5.1: X-MS-RP asks the client to reinitialize its sync state.
 	_, r.ResetRequested = ex.header[http.CanonicalHeaderKey(ashttp.HeaderRP)]

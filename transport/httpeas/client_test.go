@@ -516,3 +516,16 @@ func TestTwoPhaseProvisioner(t *testing.T) {
 		})
 	}
 }
+
+// A 457 names where the password is changed (MS-ASHTTP 3.1.5.2.4); the failed
+// session says it.
+func TestPasswordExpiredNamesTheService(t *testing.T) {
+	srv := fakeEAS(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-MS-Credential-Service-Url", "https://password.example.com/")
+		w.WriteHeader(457)
+	})
+	c := newClient(t, srv.URL, nil)
+	reply, err := c.FolderSync(context.Background(), &transport.FolderSyncRequest{SyncKey: "k"})
+	require.NoError(t, err)
+	assert.Equal(t, "https://password.example.com/", reply.CredentialServiceURL)
+}

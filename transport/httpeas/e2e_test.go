@@ -390,6 +390,7 @@ func TestE2EResetRequested(t *testing.T) {
 	res := e.mustSync()
 	assert.Equal(t, []string{"start", "key_mismatch", "reset_sent", "success"}, e.events())
 	assert.NotNil(t, res.Reconciled)
+	assert.True(t, res.ResetRequested, "the caller learns it must reset its item sync state too")
 }
 
 // The first contact is an OPTIONS: a 451 there is followed like one on a POST
