@@ -40,6 +40,22 @@ func TestStableFromRunToRun(t *testing.T) {
 	}
 }
 
+// Long labels wrap: no line of a DOT edge label is much longer than the wrap width
+// (a single code list that cannot break may exceed it a little).
+func TestDOTLabelsWrap(t *testing.T) {
+	d := visualize.DOT()
+	assert.Contains(t, d, "lost (1 common, timeout,\\l\u00a0\u00a0connection error, unreadable body)\\l")
+	for _, line := range strings.Split(d, "\n") {
+		_, label, ok := strings.Cut(line, `[label="`)
+		if !ok {
+			continue
+		}
+		for _, part := range strings.Split(label, `\l`) {
+			assert.LessOrEqual(t, len([]rune(part)), 44, "%q is too long a label line", part)
+		}
+	}
+}
+
 // Every row of the table is on exactly one edge, and every edge comes from rows.
 func TestEdgesCoverTheTable(t *testing.T) {
 	rows := transitions.Rows()

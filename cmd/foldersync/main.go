@@ -26,7 +26,10 @@ Usage:
   foldersync sync --url URL --user USER    one FolderSync session against a real server; the state is
                                            kept under --state (--help for the flags)
   foldersync captures                      decode and explain real captured FolderSync exchanges
-  foldersync graph [--format dot|mermaid]  the state graph, rendered from the transitions table
+  foldersync graph [--format dot|mermaid|svg] [--trace LOG [--sequence]]
+                                           the state graph, rendered from the transitions table;
+                                           with --trace, the path an audit log took (or, with
+                                           --sequence, its client/server exchange)
   foldersync replay [--policy FILE] LOG    re-derive every transition of an audit log; exit 1 on divergence
   foldersync policy check FILE             validate a policy file (errors name file:line:column and field)
   foldersync policy show [--preset NAME]   the effective policy as commented YAML
@@ -53,7 +56,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "sync":
 		return runSync(args[1:], stdout, stderr)
 	case "graph":
-		return runGraph(args[1:], stdout, stderr)
+		return runGraphIO(args[1:], stdin, stdout, stderr)
 	case "replay":
 		return runReplay(args[1:], stdout, stderr)
 	case "policy":
