@@ -23,6 +23,10 @@ const (
 	PreviousSnapshotFile = "hierarchy.prev.json"
 	// tempPrefix starts the names of the files Commit writes before renaming them in.
 	tempPrefix = SnapshotFile + ".tmp-"
+	// UnverifiedFile marks the committed state as possibly behind the server
+	// (State.Unverified): a few bytes written by MarkUnverified, removed by Commit
+	// and ClearUnverified, so marking costs one small durable write, not a snapshot.
+	UnverifiedFile = "unverified"
 )
 
 // DefaultMaxSnapshotSize is the largest snapshot a FileStore writes or reads unless
@@ -169,6 +173,16 @@ func (s *FileStore) Load(ctx context.Context) (State, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	curPath, prevPath := s.path(SnapshotFile), s.path(PreviousSnapshotFile)
+	st, err := s.load(curPath, prevPath)
+	if st.Tree != nil && !st.Unverified {
+		if _, serr := os.Stat(s.path(UnverifiedFile)); serr == nil {
+			st.Unverified = true
+		}
+	}
+	return st, err
+}
+
+func (s *FileStore) load(curPath, prevPath string) (State, error) {
 	cur, curErr := readSnapshot(curPath, s.maxSize)
 	if curErr == nil {
 		return cur, nil
@@ -223,23 +237,62 @@ func (s *FileStore) Commit(ctx context.Context, syncKey string, tree *Tree) erro
 	return s.commit(ctx, header, body)
 }
 
-// MarkUnverified sets State.Unverified on the committed state, by committing the same
-// SyncKey and tree with the flag, through the same atomic steps as Commit. A store
-// never committed, or whose current snapshot is unreadable, is left as it is (the
-// next session starts from its backup or from SyncKey 0, which verifies anyway).
+// MarkUnverified sets State.Unverified on the committed state by writing the
+// UnverifiedFile marker (fsynced, with its directory): one small write, whatever the
+// hierarchy's size, so a session can afford it before every first request. A store
+// never committed is left as it is (the next session fetches the full hierarchy
+// anyway).
 func (s *FileStore) MarkUnverified(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, err := readSnapshot(s.path(SnapshotFile), s.maxSize)
-	if err != nil || st.Unverified {
+	if _, err := os.Stat(s.path(UnverifiedFile)); err == nil {
 		return nil
 	}
-	header, body := encodeSnapshot(st.SyncKey, st.Tree, true)
-	s.removeTemps()
-	return s.commit(ctx, header, body)
+	if !fileExists(s.path(SnapshotFile)) && !fileExists(s.path(PreviousSnapshotFile)) {
+		return nil
+	}
+	f, err := os.OpenFile(s.path(UnverifiedFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("hierarchy: mark unverified: %w", err)
+	}
+	_, werr := f.WriteString("the committed hierarchy may be behind the server: the next session verifies a no-change answer with SyncKey 0\n")
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return fmt.Errorf("hierarchy: mark unverified: %w", err)
+	}
+	if err := syncDir(s.dir); err != nil {
+		return fmt.Errorf("hierarchy: mark unverified: %w", err)
+	}
+	return nil
+}
+
+// ClearUnverified removes the marker MarkUnverified wrote ([UnverifiedClearer]). A
+// state committed with the flag by an older version keeps it until the next Commit.
+func (s *FileStore) ClearUnverified(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clearMarker()
+}
+
+// clearMarker removes the marker. Its removal need not be durable: a marker that
+// comes back after a machine crash only costs one verification.
+func (s *FileStore) clearMarker() error {
+	if err := os.Remove(s.path(UnverifiedFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("hierarchy: clear unverified: %w", err)
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func (s *FileStore) commit(ctx context.Context, header, body []byte) error {
@@ -306,7 +359,12 @@ func (s *FileStore) commit(ctx context.Context, header, body []byte) error {
 	if err := syncDir(s.dir); err != nil {
 		return fmt.Errorf("hierarchy: commit: the new snapshot is in place but may not be durable: %w", err)
 	}
-	return s.crash("fsync directory", nil)
+	if err := s.crash("fsync directory", nil); err != nil {
+		return err
+	}
+	// The new state is the server's answer: nothing is unverified any more. A crash
+	// before this removal leaves the marker, which only costs a verification.
+	return s.clearMarker()
 }
 
 // crash runs the test hook after a step of Commit; on a simulated crash it closes f

@@ -2,6 +2,8 @@ package hierarchy_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -63,8 +65,23 @@ func TestUnverifiedFlag(t *testing.T) {
 			st, err = s.Load(ctx)
 			require.NoError(t, err)
 			assert.False(t, st.Unverified, "a commit clears the flag")
+
+			require.NoError(t, s.MarkUnverified(ctx))
+			require.NoError(t, s.(hierarchy.UnverifiedClearer).ClearUnverified(ctx))
+			st, err = s.Load(ctx)
+			require.NoError(t, err)
+			assert.False(t, st.Unverified, "ClearUnverified clears it without a commit")
+			assert.Equal(t, "8", st.SyncKey)
 		})
 	}
+	// The FileStore marks with a small marker file: the snapshot is not rewritten.
+	before, err := os.ReadFile(filepath.Join(dir, hierarchy.SnapshotFile))
+	require.NoError(t, err)
+	require.NoError(t, fs.MarkUnverified(ctx))
+	after, err := os.ReadFile(filepath.Join(dir, hierarchy.SnapshotFile))
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+	assert.FileExists(t, filepath.Join(dir, hierarchy.UnverifiedFile))
 	require.NoError(t, fs.MarkUnverified(ctx))
 	reopened, err := hierarchy.OpenFileStore(dir)
 	require.NoError(t, err)

@@ -53,6 +53,15 @@ type Store interface {
 	MarkUnverified(ctx context.Context) error
 }
 
+// UnverifiedClearer is a Store that can clear State.Unverified without a commit. A
+// session marks the state unverified before its first request (a crash between the
+// server's answer and the commit is a lost response the process cannot record
+// afterwards) and clears the mark when it ends without committing and without losing
+// an answer.
+type UnverifiedClearer interface {
+	ClearUnverified(ctx context.Context) error
+}
+
 // checkCommit checks Commit's arguments, the same way for every store: a SyncKey of
 // 1-64 characters of UTF-8 (MS-ASCMD 2.2.3.181.2) and a tree.
 func checkCommit(syncKey string, tree *Tree) error {
@@ -117,6 +126,17 @@ func (m *MemoryStore) Commit(ctx context.Context, syncKey string, tree *Tree) er
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.committed, m.syncKey, m.tree, m.unverified = true, syncKey, c, false
+	return nil
+}
+
+// ClearUnverified clears State.Unverified ([UnverifiedClearer]).
+func (m *MemoryStore) ClearUnverified(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.unverified = false
 	return nil
 }
 

@@ -3,6 +3,7 @@ package machine_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -199,4 +200,59 @@ func TestPasswordExpiredSaysWhere(t *testing.T) {
 	_, _, err := syncThrough(t, fixedReply{&transport.Reply{HTTPStatus: 457, CredentialServiceURL: "https://password.example.com/"}}, hierarchy.NewMemoryStore())
 	assert.ErrorIs(t, err, machine.ErrPasswordExpired)
 	assert.Contains(t, err.Error(), "the password can be changed at https://password.example.com/")
+}
+
+// dies runs the inner transport (the server applies the request), then ends the
+// calling goroutine as a killed process would: nothing after the round trip runs.
+type dies struct{ inner transport.Transport }
+
+func (d dies) FolderSync(ctx context.Context, req *transport.FolderSyncRequest) (*transport.Reply, error) {
+	_, _ = d.inner.FolderSync(ctx, req)
+	runtime.Goexit()
+	return nil, nil
+}
+
+// A process killed after the server answered but before the commit lost that
+// answer; against a server that never compares keys (SOGo, the Lenient profile)
+// the next session must still find the changes: the state was marked unverified
+// before the request, so the no-change echo is verified with SyncKey 0.
+func TestKilledBeforeCommitIsVerifiedNextTime(t *testing.T) {
+	dir := t.TempDir()
+	store, err := hierarchy.OpenFileStore(dir)
+	require.NoError(t, err)
+	srv := sim.New(sim.Lenient, sim.WithFolders(sim.DefaultFolders()...))
+	_, _, err = syncThrough(t, srv, store)
+	require.NoError(t, err)
+	require.NoError(t, srv.AddFolder(hierarchy.Folder{ServerID: "late", ParentID: "0", DisplayName: "Late", Type: 12}))
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s, err := machine.New(machine.Config{Transport: dies{srv}, Store: store, Clock: machine.NewSimClock(t0)})
+		if err == nil {
+			_, _ = s.Sync(context.Background())
+		}
+	}()
+	<-done
+
+	reopened, err := hierarchy.OpenFileStore(dir)
+	require.NoError(t, err)
+	st, err := reopened.Load(context.Background())
+	require.NoError(t, err)
+	assert.True(t, st.Unverified, "marked before the request")
+	res, evs, err := syncThrough(t, srv, reopened)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"start", "verify", "reset_sent", "success"}, evs)
+	_, found := res.Tree.Get("late")
+	assert.True(t, found, "the change of the lost answer is found")
+	st, err = reopened.Load(context.Background())
+	require.NoError(t, err)
+	assert.False(t, st.Unverified, "the commit clears the mark")
+
+	// A session that fails with every request answered leaves no mark behind.
+	_, _, err = syncThrough(t, fixedReply{&transport.Reply{HTTPStatus: 401}}, reopened)
+	assert.ErrorIs(t, err, machine.ErrAuth)
+	st, err = reopened.Load(context.Background())
+	require.NoError(t, err)
+	assert.False(t, st.Unverified)
 }

@@ -204,6 +204,22 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 	if st.Diverged() {
 		stim.Event = transitions.Diverged
 	}
+	// Mark the stored state unverified before the first request, durably: if the
+	// process dies after the server applied a request but before the commit, that
+	// answer is lost and nothing else could record it; a server that never compares
+	// keys would then answer "no changes" forever (DESIGN rule 3). A commit clears
+	// the mark; a session that fails without losing an answer clears it too.
+	markedHere := false
+	if !st.Unverified {
+		if err := cfg.Store.MarkUnverified(ctx); err != nil {
+			res.Warnings = append(res.Warnings, "could not mark the stored state unverified before the first request: "+err.Error())
+		} else {
+			markedHere = true
+		}
+	}
+	// clean is false while an answer may have been lost since the last commit: a
+	// lost FolderSync answer, or a cancellation while a request was in flight.
+	clean := true
 	resetting := false        // the next request is the SyncKey 0 of a reset or a verification
 	var pending actions       // what the table asked the transport to do before the next request
 	var committedFrom *string // the key a commit during the last round trip replaced
@@ -215,6 +231,9 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 		}
 		if err := fsm.fire(ctx, step); err != nil {
 			return res, err
+		}
+		if step.From == states.Awaiting && (step.Event == transitions.Lost && !stim.Preliminary || step.Event == transitions.Cancelled) {
+			clean = false
 		}
 		s.seq++
 		rec := NewRecord(s.seq, cfg.SessionID, step, stim, c)
@@ -270,7 +289,7 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 							next = Stimulus{Event: transitions.CommitFailed}
 						}
 					} else {
-						resetting = false
+						resetting, clean = false, true
 						before := key
 						committedFrom = &before
 						key, tree = res.SyncKey, res.Tree
@@ -308,12 +327,19 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 			res.State = state
 			if state == states.Failed {
 				res.SyncKey, res.Tree = key, tree
-				if c.LostSinceReset {
+				// Not cancellable: a cancelled session must still leave the right mark.
+				bg := context.WithoutCancel(ctx)
+				if !clean {
 					// The server may be ahead of the stored state: say so durably, so
-					// the next session verifies (DESIGN rule 3). Not cancellable: a
-					// cancelled session must still leave this mark.
-					if err := cfg.Store.MarkUnverified(context.WithoutCancel(ctx)); err != nil {
+					// the next session verifies (DESIGN rule 3).
+					if err := cfg.Store.MarkUnverified(bg); err != nil {
 						res.Warnings = append(res.Warnings, "could not mark the stored state unverified: "+err.Error())
+					}
+				} else if cl, ok := cfg.Store.(hierarchy.UnverifiedClearer); ok && markedHere {
+					// Every request was answered: the stored state is as verified as
+					// the session found it.
+					if err := cl.ClearUnverified(bg); err != nil {
+						res.Warnings = append(res.Warnings, "could not clear the unverified mark: "+err.Error())
 					}
 				}
 				return res, failure(ctx, step, stim)

@@ -27,6 +27,7 @@ import (
 	"github.com/easkit/foldersync/hierarchy"
 	"github.com/easkit/foldersync/machine"
 	"github.com/easkit/foldersync/states"
+	"github.com/easkit/foldersync/transport"
 	"github.com/easkit/foldersync/transport/sim"
 )
 
@@ -548,6 +549,8 @@ func checkAfterKill(ctx context.Context, dir string, seed uint64, run childRun, 
 			}
 		case strings.HasPrefix(name, hierarchy.SnapshotFile+".tmp-") && e.Type().IsRegular():
 			res.temps++
+		case name == hierarchy.UnverifiedFile:
+			// written by the session before its first request, removed by Commit
 		default:
 			return res, fmt.Errorf("unexpected file %q in the store", name)
 		}
@@ -565,11 +568,18 @@ func checkAfterKill(ctx context.Context, dir string, seed uint64, run childRun, 
 	case err != nil:
 		return res, fmt.Errorf("Load: %w", err)
 	}
-	if got.Unverified {
-		return res, errors.New("Load: the state is marked unverified; no session failed")
-	}
 	isOld := got.SyncKey == oldSt.SyncKey && got.Tree.Equal(oldSt.Tree)
 	isNew := got.SyncKey == newSt.SyncKey && got.Tree.Equal(newSt.Tree)
+	// The session marks the state unverified before its first request and Commit
+	// clears the mark: killed inside Commit with the old state stored, the mark must
+	// be there (the server has answered); after the session returned it must not.
+	switch {
+	case run.paused == pointSynced && got.Unverified:
+		return res, errors.New("Load: the state is marked unverified after a session that committed")
+	case run.phase != "" && isOld && !got.Unverified && oldSt.SyncKey != transport.InitialSyncKey:
+		// (A store never committed is not marked: SyncKey 0 fetches everything anyway.)
+		return res, fmt.Errorf("Load: killed in Commit (after %q) with the old state stored, but the state is not marked unverified: the server's answer would be lost for good", run.phase)
+	}
 	want := run.expect()
 	switch {
 	case isOld && want&wantOld != 0:
@@ -586,15 +596,13 @@ func checkAfterKill(ctx context.Context, dir string, seed uint64, run childRun, 
 
 	// 3. One session on a copy converges: the local hierarchy ends equal to the
 	// server's. The server has answered session k's request if the new state is
-	// stored (and may have if the old one is): a client with the old key then resends
-	// it after a lost response. Lenient (SOGo) is left out for an answered request:
-	// it never sends lost changes again, and a killed process cannot mark its state
-	// unverified (DESIGN rule 3), so the old state would never catch up.
-	profiles := []sim.Profile{sim.Replay, sim.Reexecute, sim.SilentReset}
-	answered := res.outcome == "new" || n%2 == 0
-	if !answered {
-		profiles = append(profiles, sim.Lenient)
-	}
+	// stored, and may have if the old one is and the session got as far as its
+	// first request, which the unverified mark shows (it is written just before):
+	// a client with the old key then resends it after a lost response. With Lenient
+	// (SOGo), which never sends lost changes again, only the mark makes the next
+	// session verify with SyncKey 0 (DESIGN rule 3).
+	profiles := []sim.Profile{sim.Replay, sim.Reexecute, sim.SilentReset, sim.Lenient}
+	answered := res.outcome == "new" || n%2 == 0 && got.Unverified
 	profile := profiles[(n/2)%len(profiles)]
 	res.profile = profile.String()
 	var srv *sim.Server
