@@ -133,6 +133,9 @@ func appendStimulus(b []byte, st *Stimulus, nowText []byte) ([]byte, error) {
 		key(`"location":`)
 		b = appendString(b, st.Location)
 	}
+	if st.Initial {
+		key(`"initial":true`)
+	}
 	if st.NoChangeEcho {
 		key(`"no_change_echo":true`)
 	}

@@ -46,7 +46,7 @@ func TestAuditEncoderMatchesEncodingJSON(t *testing.T) {
 			st.Outcome = &transitions.Outcome{Condition: transitions.Condition(rng.Intn(5)), HTTPStatus: rng.Intn(600), Status: rng.Intn(200), ResetRequested: rng.Intn(2) == 0}
 		}
 		st.RetryAfter, st.HasRetryAfter = Duration(rng.Intn(2)*rng.Intn(1e11)), rng.Intn(2) == 0
-		st.RedirectOK, st.NoChangeEcho = rng.Intn(2) == 0, rng.Intn(2) == 0
+		st.RedirectOK, st.NoChangeEcho, st.Initial = rng.Intn(2) == 0, rng.Intn(2) == 0, rng.Intn(2) == 0
 		st.RedirectRefusal, st.Location, st.Throttle, st.Detail = pick(), pick(), pick(), pick()
 		st.Preliminary = rng.Intn(2) == 0
 		st.Now = when()

@@ -68,6 +68,9 @@ type Stimulus struct {
 	RedirectRefusal string `json:"redirect_refusal,omitempty"`
 	// Location is a 451's X-MS-Location, for the audit log.
 	Location string `json:"location,omitempty"`
+	// Initial says the request carried SyncKey 0: its answer is the full hierarchy,
+	// complete whatever was lost before.
+	Initial bool `json:"initial,omitempty"`
 	// NoChangeEcho says a Status 1 answer had no changes and the SyncKey that was sent.
 	NoChangeEcho bool `json:"no_change_echo,omitempty"`
 	// Throttle is the server's X-MS-ASThrottle header, surfaced for the audit log
@@ -251,10 +254,19 @@ func holds(p policy.Policy, g transitions.Guard, c *Counters, st Stimulus, ov *p
 		}
 		return true, ""
 	case transitions.ResponseTrusted:
-		if !(st.NoChangeEcho && c.LostSinceReset && p.VerifyAfterLostResponse) {
+		// After a lost answer, the answer to the resend is complete only from a server
+		// that replays or re-runs it. One that never compares keys (SOGo) answers with
+		// the changes since the lost answer, without those it carried, whether that
+		// is "no changes" or other changes made meanwhile; the client cannot tell the
+		// servers apart, so it verifies any Status 1 then, except the full hierarchy
+		// a SyncKey 0 request gets.
+		if !p.VerifyAfterLostResponse || !c.LostSinceReset || st.Initial {
 			return true, ""
 		}
-		return false, "a no-change answer after a lost response may hide lost changes (policy verify_after_lost_response)"
+		if st.NoChangeEcho {
+			return false, "a no-change answer after a lost response may hide lost changes (policy verify_after_lost_response)"
+		}
+		return false, "an answer after a lost response may lack the lost answer's changes (policy verify_after_lost_response)"
 	}
 	return false, fmt.Sprintf("unknown guard %q", g)
 }
@@ -295,7 +307,9 @@ func update(c *Counters, step Step, st Stimulus) {
 	if step.Asked.IsOutcome() {
 		if step.Event == transitions.Lost {
 			c.Resends++
-			c.LostSinceReset = c.LostSinceReset || !st.Preliminary
+			// A lost answer to a SyncKey 0 request hides nothing: the resend gets
+			// the full hierarchy again.
+			c.LostSinceReset = c.LostSinceReset || !st.Preliminary && !st.Initial
 		} else {
 			c.Resends = 0
 		}
@@ -321,7 +335,12 @@ func update(c *Counters, step Step, st Stimulus) {
 		c.Redirects++
 	}
 	if step.To == states.Resetting {
-		c.Resets = append(c.Resets, st.Now)
+		// A verification is not the server rejecting the hierarchy: it does not
+		// count toward the reset loop guard (it is bounded by the lost answers, which
+		// the resend budget bounds).
+		if step.Event != transitions.Verify {
+			c.Resets = append(c.Resets, st.Now)
+		}
 		c.Transient, c.Throttled, c.Unknown, c.Resends = 0, 0, 0, 0
 		c.LostSinceReset = false // the full hierarchy answers for whatever was lost
 	}

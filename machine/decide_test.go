@@ -27,11 +27,12 @@ type in struct {
 	retryAfter time.Duration
 	redirectOK bool
 	echo       bool
+	initial    bool          // the request carried SyncKey 0
 	at         time.Duration // since t0
 }
 
 func (s in) stimulus() machine.Stimulus {
-	st := machine.Stimulus{Event: s.ev, Now: t0.Add(s.at), RedirectOK: s.redirectOK, NoChangeEcho: s.echo}
+	st := machine.Stimulus{Event: s.ev, Now: t0.Add(s.at), RedirectOK: s.redirectOK, NoChangeEcho: s.echo, Initial: s.initial}
 	if s.ev == 0 {
 		o := transitions.Outcome{HTTPStatus: s.http, Status: s.stat, Condition: s.cond}
 		if o.HTTPStatus == 0 && o.Condition == 0 {
@@ -90,9 +91,14 @@ func TestScenarios(t *testing.T) {
 		check func(t *testing.T, steps []machine.Step)
 	}{
 		{"happy path", []in{start, ok}, []want{{transitions.Start, A}, {transitions.Success, S}}, nil},
-		{"lost response, resend, success", []in{start, lost, resend, ok},
-			[]want{{transitions.Start, A}, {transitions.Lost, R}, {transitions.BackoffElapsed, A}, {transitions.Success, S}},
-			func(t *testing.T, s []machine.Step) { assert.Zero(t, s[1].Delay, "a lost response is resent at once") }},
+		{"lost response, resend, the answer is verified (rule 3)", []in{start, lost, resend, ok, resetTx, {stat: 1, initial: true}},
+			[]want{{transitions.Start, A}, {transitions.Lost, R}, {transitions.BackoffElapsed, A}, {transitions.Verify, X}, {transitions.ResetSent, A}, {transitions.Success, S}},
+			func(t *testing.T, s []machine.Step) {
+				assert.Zero(t, s[1].Delay, "a lost response is resent at once")
+				assert.Contains(t, s[3].Reason, "may lack the lost answer's changes")
+			}},
+		{"a lost answer to a SyncKey 0 request hides nothing", []in{start, {cond: transitions.Timeout, initial: true}, resend, {stat: 1, initial: true}},
+			[]want{{transitions.Start, A}, {transitions.Lost, R}, {transitions.BackoffElapsed, A}, {transitions.Success, S}}, nil},
 		{"lost response, no-change echo is verified (rule 3)", []in{start, lost, resend, {stat: 1, echo: true}, resetTx, ok},
 			[]want{{transitions.Start, A}, {transitions.Lost, R}, {transitions.BackoffElapsed, A}, {transitions.Verify, X}, {transitions.ResetSent, A}, {transitions.Success, S}},
 			func(t *testing.T, s []machine.Step) {

@@ -275,6 +275,12 @@ func (s *Session) Sync(ctx context.Context) (*Result, error) {
 			} else {
 				next, commit, rec.RequestID = s.roundTrip(ctx, sent, work, resetting, &c, res)
 			}
+			if o := next.Outcome; o != nil && o.Condition == 0 && o.Status == 1 && o.HTTPStatus >= 200 && o.HTTPStatus <= 299 {
+				// A Status 1 answer the server has applied: if it is not committed
+				// below (X-MS-RP, a verification, a refused commit), the server is
+				// ahead of the stored state until one is.
+				clean = false
+			}
 			if commit != nil {
 				// Decide first whether the Status 1 is trusted; commit only if so.
 				preview := c
@@ -514,10 +520,13 @@ func (s *Session) roundTrip(ctx context.Context, sent string, tree *hierarchy.Tr
 		err = &transport.Error{Err: transport.ErrUnreadable, Cause: errors.New("the transport returned neither a reply nor an error")}
 	}
 	if err != nil {
-		return noAnswer(ctx, err), nil, ""
+		st := noAnswer(ctx, err)
+		st.Initial = sent == transport.InitialSyncKey
+		return st, nil, ""
 	}
 	o := transitions.Outcome{HTTPStatus: reply.HTTPStatus, ResetRequested: reply.ResetRequested && sent != transport.InitialSyncKey}
 	st := replyStimulus(reply)
+	st.Initial = sent == transport.InitialSyncKey
 	resp := reply.Response
 	if reply.HTTPStatus >= 200 && reply.HTTPStatus <= 299 && resp == nil {
 		// A success without a FolderSync body (a 204, an empty 200): nothing to

@@ -66,11 +66,14 @@ type Policy struct {
 	UnknownStatusRetries int `json:"unknown_status_retries" yaml:"unknown_status_retries"`
 
 	// VerifyAfterLostResponse makes the session verify, with one full
-	// SyncKey-0 FolderSync, a resend that answered "no changes" with the very
-	// key that was sent after a lost response (DESIGN rule 3: servers such as
-	// SOGo never compare keys and say "no changes" even when the lost
-	// response carried changes). Default true: the check costs one request
-	// and prevents a silently missing folder.
+	// SyncKey-0 FolderSync reconciled by mark-and-sweep, the first Status 1
+	// answer after a lost response (DESIGN rule 3). Servers such as SOGo never
+	// compare keys: the resend gets the changes since the lost answer, without
+	// those it carried: "no changes", or other changes made meanwhile. The
+	// client cannot tell them from servers that replay or re-run the request
+	// (Horde, Z-Push). Default true: the check costs one request per lost
+	// answer and prevents a silently missing folder; turn it off only for
+	// servers known to replay or re-run.
 	VerifyAfterLostResponse bool `json:"verify_after_lost_response" yaml:"verify_after_lost_response"`
 
 	// Overrides tunes the retry budget for single status codes, keyed

@@ -78,7 +78,7 @@ var schema = &field{kind: kindObject, children: []*field{
 		doc: "FolderSync requests per session, counting resends and the reset request. Default 10: a session that cannot finish in 10 round trips is broken, not unlucky.",
 		min: fl(1), advice: "a session needs at least its first request; use a count like 10"},
 	{key: "transient_before_reset", kind: kindInt, ptr: func(p *Policy) any { return &p.TransientBeforeReset },
-		doc: "consecutive transient failures (Status 6, 11, common 110/111, HTTP 500/503) before returning to SyncKey 0, per MS-ASCMD 2.2.3.177.5. Default 3: one failure is noise, three a pattern.",
+		doc: "consecutive transient failures (Status 6, 8, 11; common 111, 114, 133, 162, 169; HTTP 500, 502; a 503 has its own streak) before returning to SyncKey 0, per MS-ASCMD 2.2.3.177.5. Default 3: one failure is noise, three a pattern.",
 		min: fl(1), advice: "use a count like 3, or max_attempts or more to never reset on transient failures"},
 	{key: "resend", kind: kindObject, doc: "resending the identical request after a timeout or lost response (DESIGN rule 3).",
 		children: []*field{
@@ -111,7 +111,7 @@ var schema = &field{kind: kindObject, children: []*field{
 		doc: "tighter retry cap for Status 12 and unknown codes. Default 2: an unknown code rarely heals, but deserves a second look.",
 		min: fl(0), advice: "use 0 to fail at once or a small count like 2"},
 	{key: "verify_after_lost_response", kind: kindBool, ptr: func(p *Policy) any { return &p.VerifyAfterLostResponse },
-		doc: "verify a \"no changes\" resend after a lost response with one full SyncKey-0 FolderSync (DESIGN rule 3). Default true: one request prevents a silently missing folder."},
+		doc: "verify the first Status 1 answer after a lost response with one full SyncKey-0 FolderSync (DESIGN rule 3): servers that never compare keys (SOGo) answer without the lost changes. Default true: one request prevents a silently missing folder."},
 	{key: "overrides", kind: kindOverrides, ptr: func(p *Policy) any { return &p.Overrides },
 		doc:      "per-status retry tuning keyed \"kind:code\" (foldersync, legacy, common, http), e.g. \"http:503\": {max_retries: 5}. The transitions table decides what a status means; overrides only tune retry budgets.",
 		children: overrideFields},

@@ -157,7 +157,8 @@ func run(w io.Writer) error {
 	// 1. Live: a Horde-like simulated server, whose answer to the second request is
 	// lost on the way (faults.ResponseLost: the server applied it, the client timed
 	// out) and which then asks the client to come back in 30s (HTTP 503 with
-	// Retry-After), under the Recorder.
+	// Retry-After), under the Recorder. The answer after the lost one is verified
+	// with a full SyncKey 0 FolderSync (policy verify_after_lost_response).
 	server := sim.New(sim.Replay, sim.WithFolders(sim.DefaultFolders()...))
 	rec := &Recorder{Inner: faults.Wrap(server, faults.Sequence(faults.None, faults.ResponseLost, faults.HTTP(503, 30*time.Second, true))), Log: logger}
 	fmt.Fprintln(w, "live, through the Recorder:")

@@ -21,10 +21,12 @@ func TestCustomTransport(t *testing.T) {
 		"level=WARN msg=\"no answer\" n=2 sync_key=1 sent_bytes=13 err=\"transport: no response before the timeout:",
 		"level=INFO msg=\"round trip\" n=3 sync_key=1 http=503 sent_bytes=13 retry_after=30s\n",
 		"level=INFO msg=\"round trip\" n=4 sync_key=1 http=200 sent_bytes=13 status=1 new_key=2 changes=1 received_bytes=66\n",
-		"recorded 4 round trips: 52 bytes sent, 679 bytes received; the client holds 17 folders, waited 30s\n",
+		// The first answer after the lost one is verified with a full SyncKey 0 FolderSync.
+		"level=INFO msg=\"round trip\" n=5 sync_key=0 http=200 sent_bytes=13 status=1 new_key=3 changes=17 received_bytes=654\n",
+		"recorded 5 round trips: 65 bytes sent, 1333 bytes received; the client holds 17 folders, waited 30s\n",
 		// The Tape replays the answers and their headers: the same tree, the same wait.
-		"from the Tape: 4 of 4 answers used, the same 17 folders, waited 30s\n",
-		"off the tape: transport: connection failed: tape: request not on the tape: request 5, SyncKey \"7\"\n",
+		"from the Tape: 5 of 5 answers used, the same 17 folders, waited 30s\n",
+		"off the tape: transport: connection failed: tape: request not on the tape: request 6, SyncKey \"7\"\n",
 	} {
 		assert.Contains(t, got, line)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/easkit/foldersync/hierarchy"
 	"github.com/easkit/foldersync/machine"
+	"github.com/easkit/foldersync/policy"
 	"github.com/easkit/foldersync/transport/sim"
 )
 
@@ -138,9 +139,15 @@ func runChild(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The child's server replays (Horde-like): its answers are complete, and the
+	// world has one SyncKey per step, so the child does not verify after a kill
+	// (the parent's convergence sessions do, against every profile).
+	pol := policy.Default()
+	pol.VerifyAfterLostResponse = false
 	sess, err := machine.New(machine.Config{
 		Transport: srv,
 		Store:     store,
+		Policy:    pol,
 		Clock:     machine.NewSimClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)),
 		SessionID: "crashtest-child",
 	})

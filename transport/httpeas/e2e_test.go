@@ -373,10 +373,13 @@ func TestE2ENoUsableAnswer(t *testing.T) {
 			e.handler.Inject(c.step)
 			res, err := e.sync(pol)
 			require.NoError(t, err)
-			assert.Equal(t, []string{"start", "lost", "backoff_elapsed", "success"}, e.events())
+			// Resent, then the answer after the lost one verified (verify_after_lost_response).
+			assert.Equal(t, []string{"start", "lost", "backoff_elapsed", "verify", "reset_sent", "success"}, e.events())
 			assert.True(t, res.Tree.Equal(hierarchy.NewTree(e.srv.Folders()...)), "nothing lost")
 			hist := e.srv.History()
-			assert.Equal(t, stored, hist[len(hist)-1].RequestKey, "the identical request is resent with the stored key")
+			require.GreaterOrEqual(t, len(hist), 3)
+			assert.Equal(t, stored, hist[len(hist)-2].RequestKey, "the identical request is resent with the stored key")
+			assert.Equal(t, "0", hist[len(hist)-1].RequestKey, "then verified with SyncKey 0")
 		})
 	}
 }
