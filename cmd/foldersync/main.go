@@ -25,6 +25,8 @@ Usage:
                                            and show every transition (--help for the flags)
   foldersync sync --url URL --user USER    one FolderSync session against a real server; the state is
                                            kept under --state (--help for the flags)
+  foldersync soak [flags]                  a seeded fault campaign against the simulated server, checking
+                                           every session (--help for the flags)
   foldersync captures                      decode and explain real captured FolderSync exchanges
   foldersync graph [--format dot|mermaid|svg] [--trace LOG [--sequence]]
                                            the state graph, rendered from the transitions table;
@@ -55,6 +57,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCaptures(args[1:], stdout, stderr)
 	case "sync":
 		return runSync(args[1:], stdout, stderr)
+	case "soak":
+		return runSoak(args[1:], stdout, stderr)
 	case "graph":
 		return runGraphIO(args[1:], stdin, stdout, stderr)
 	case "replay":
