@@ -208,44 +208,8 @@ func ShellQuote(args []string) string {
 	return strings.Join(out, " ")
 }
 
-// ParseFault reads one fault of a menu, in the words of `foldersync demo --faults`:
-// request-lost, response-lost, timeout, connection-reset, truncated, corrupt,
-// reset-requested, status-CODE, http-CODE or http-CODE-retry-DURATION.
-func ParseFault(spec string) (faults.Fault, error) {
-	switch spec {
-	case "request-lost":
-		return faults.RequestLost, nil
-	case "response-lost":
-		return faults.ResponseLost, nil
-	case "timeout":
-		return faults.Timeout, nil
-	case "connection-reset":
-		return faults.ConnectionReset, nil
-	case "truncated":
-		return faults.TruncatedBody, nil
-	case "corrupt":
-		return faults.CorruptBody, nil
-	case "reset-requested":
-		return faults.ResetRequested, nil
-	}
-	if code, ok := strings.CutPrefix(spec, "status-"); ok {
-		if c, err := strconv.Atoi(code); err == nil && c > 0 && c <= 999 {
-			return faults.Status(c), nil
-		}
-	}
-	if rest, ok := strings.CutPrefix(spec, "http-"); ok {
-		code, retry, hasRetry := strings.Cut(rest, "-retry-")
-		if c, err := strconv.Atoi(code); err == nil && c >= 100 && c <= 599 {
-			if !hasRetry {
-				return faults.HTTP(c, 0, false), nil
-			}
-			if d, err := time.ParseDuration(retry); err == nil && d >= 0 {
-				return faults.HTTP(c, d, true), nil
-			}
-		}
-	}
-	return faults.Fault{}, fmt.Errorf("unknown fault %q (want request-lost, response-lost, timeout, connection-reset, truncated, corrupt, reset-requested, status-CODE, http-CODE or http-CODE-retry-DURATION)", spec)
-}
+// ParseFault reads one fault of a menu: see faults.Parse.
+func ParseFault(spec string) (faults.Fault, error) { return faults.Parse(spec) }
 
 // ParseMenu reads a comma-separated list of faults (see ParseFault).
 func ParseMenu(spec string) ([]faults.Fault, error) {

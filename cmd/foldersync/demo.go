@@ -131,50 +131,13 @@ func parseFaults(spec string) (faults.Schedule, error) {
 		if !ok || err != nil || call < 1 {
 			return nil, fmt.Errorf("--faults: %q is not N:KIND with N a call number from 1", item)
 		}
-		f, err := parseFault(kind)
+		f, err := faults.Parse(kind)
 		if err != nil {
 			return nil, fmt.Errorf("--faults: %q: %v", item, err)
 		}
 		script[call] = f
 	}
 	return faults.Script(script), nil
-}
-
-func parseFault(kind string) (faults.Fault, error) {
-	switch kind {
-	case "request-lost":
-		return faults.RequestLost, nil
-	case "response-lost":
-		return faults.ResponseLost, nil
-	case "timeout":
-		return faults.Timeout, nil
-	case "connection-reset":
-		return faults.ConnectionReset, nil
-	case "truncated":
-		return faults.TruncatedBody, nil
-	case "corrupt":
-		return faults.CorruptBody, nil
-	case "reset-requested":
-		return faults.ResetRequested, nil
-	}
-	if code, ok := strings.CutPrefix(kind, "status-"); ok {
-		if c, err := strconv.Atoi(code); err == nil && c > 0 {
-			return faults.Status(c), nil
-		}
-	}
-	if rest, ok := strings.CutPrefix(kind, "http-"); ok {
-		code, retry, hasRetry := strings.Cut(rest, "-retry-")
-		c, err := strconv.Atoi(code)
-		if err == nil && c >= 100 && c <= 599 {
-			if !hasRetry {
-				return faults.HTTP(c, 0, false), nil
-			}
-			if d, err := time.ParseDuration(retry); err == nil && d >= 0 {
-				return faults.HTTP(c, d, true), nil
-			}
-		}
-	}
-	return faults.Fault{}, fmt.Errorf("unknown fault kind %q (want request-lost, response-lost, timeout, connection-reset, truncated, corrupt, reset-requested, status-CODE, http-CODE or http-503-retry-30s)", kind)
 }
 
 // table prints each transition as it is recorded.

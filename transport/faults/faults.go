@@ -21,6 +21,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -459,4 +460,44 @@ func damage(body []byte, corrupt bool) (detail string, cause error) {
 		}
 	}
 	return "body corrupted", errors.New("faults: corrupt body decoded")
+}
+
+// Parse reads one fault in the words of the CLI (`foldersync demo --faults`,
+// `foldersync soak --menu`):
+// request-lost, response-lost, timeout, connection-reset, truncated, corrupt,
+// reset-requested, status-CODE, http-CODE or http-CODE-retry-DURATION.
+func Parse(spec string) (Fault, error) {
+	switch spec {
+	case "request-lost":
+		return RequestLost, nil
+	case "response-lost":
+		return ResponseLost, nil
+	case "timeout":
+		return Timeout, nil
+	case "connection-reset":
+		return ConnectionReset, nil
+	case "truncated":
+		return TruncatedBody, nil
+	case "corrupt":
+		return CorruptBody, nil
+	case "reset-requested":
+		return ResetRequested, nil
+	}
+	if code, ok := strings.CutPrefix(spec, "status-"); ok {
+		if c, err := strconv.Atoi(code); err == nil && c > 0 && c <= 999 {
+			return Status(c), nil
+		}
+	}
+	if rest, ok := strings.CutPrefix(spec, "http-"); ok {
+		code, retry, hasRetry := strings.Cut(rest, "-retry-")
+		if c, err := strconv.Atoi(code); err == nil && c >= 100 && c <= 599 {
+			if !hasRetry {
+				return HTTP(c, 0, false), nil
+			}
+			if d, err := time.ParseDuration(retry); err == nil && d >= 0 {
+				return HTTP(c, d, true), nil
+			}
+		}
+	}
+	return Fault{}, fmt.Errorf("unknown fault %q (want request-lost, response-lost, timeout, connection-reset, truncated, corrupt, reset-requested, status-CODE, http-CODE or http-CODE-retry-DURATION)", spec)
 }

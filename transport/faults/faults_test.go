@@ -495,3 +495,20 @@ func TestConcurrent(t *testing.T) {
 	assert.Equal(t, j, len(inj))
 	assert.Equal(t, wantInner, srv.Requests())
 }
+
+func TestParse(t *testing.T) {
+	for spec, want := range map[string]faults.Fault{
+		"request-lost": faults.RequestLost, "response-lost": faults.ResponseLost, "timeout": faults.Timeout,
+		"connection-reset": faults.ConnectionReset, "truncated": faults.TruncatedBody, "corrupt": faults.CorruptBody,
+		"reset-requested": faults.ResetRequested, "status-9": faults.Status(9), "http-401": faults.HTTP(401, 0, false),
+		"http-503-retry-30s": faults.HTTP(503, 30*time.Second, true),
+	} {
+		got, err := faults.Parse(spec)
+		require.NoError(t, err, spec)
+		assert.Equal(t, want, got, spec)
+	}
+	for _, bad := range []string{"", "lost", "status-0", "status-x", "http-99", "http-600", "http-503-retry-soon", "http-503-retry--1s"} {
+		_, err := faults.Parse(bad)
+		assert.Error(t, err, bad)
+	}
+}
