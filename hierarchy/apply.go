@@ -82,9 +82,20 @@ func (t *Tree) Apply(changes []transport.FolderChange) (ApplyReport, error) {
 		undo   = make(journal, 0, len(changes))
 		spared map[string]struct{} // ServerIds with an Add or Update; made at the first Delete
 	)
+	wasEmpty := len(t.folders) == 0
+	if t.folders == nil {
+		t.folders = make(map[string]Folder, len(changes))
+	}
+	// Into an empty tree (an initial sync, Reconcile), parentFirst stays true while
+	// every change adds a new folder whose parent is the root or already in the tree
+	// (servers send parents first): the order of insertion is then a topological
+	// order, so no cycle can have formed and no folder is an orphan. (A tree that was
+	// not empty may hold an orphan whose missing parent a change adds.)
+	parentFirst := wasEmpty
 	for i := range changes {
 		c := &changes[i]
 		if c.Op == transport.OpDelete {
+			parentFirst = false
 			if spared == nil {
 				spared = upserted(changes)
 			}
@@ -93,6 +104,9 @@ func (t *Tree) Apply(changes []transport.FolderChange) (ApplyReport, error) {
 		}
 		f := Folder{ServerID: c.ServerID, ParentID: c.ParentID, DisplayName: c.DisplayName, Type: c.Type}
 		old, exists := t.folders[f.ServerID]
+		if parentFirst && (exists || f.ParentID != RootID && !t.has(f.ParentID)) {
+			parentFirst = false
+		}
 		undo.note(t, f.ServerID, old, exists)
 		if exists {
 			rep.Updated++
@@ -117,6 +131,9 @@ func (t *Tree) Apply(changes []transport.FolderChange) (ApplyReport, error) {
 	// change set: walking up from each of those finds it.
 	check := cycleCheck{t: t}
 	for i := range changes {
+		if parentFirst {
+			break
+		}
 		if changes[i].Op == transport.OpDelete {
 			continue
 		}
@@ -126,7 +143,9 @@ func (t *Tree) Apply(changes []transport.FolderChange) (ApplyReport, error) {
 			return ApplyReport{}, &ChangeError{Index: j, Change: changes[j], Err: cycleErr(cyc)}
 		}
 	}
-	rep.Orphans = t.Orphans()
+	if !parentFirst {
+		rep.Orphans = t.Orphans()
+	}
 	return rep, nil
 }
 
@@ -385,3 +404,8 @@ func (t *Tree) RollbackLocal() []Folder {
 // ClearLocal forgets the local-add marks, keeping the folders: call it once the state
 // holding them has been committed.
 func (t *Tree) ClearLocal() { t.local = nil }
+
+func (t *Tree) has(id string) bool {
+	_, ok := t.folders[id]
+	return ok
+}

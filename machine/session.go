@@ -617,6 +617,9 @@ func (s *Session) emit(rec Record) {
 // them all, so an ordinary Add of a known folder (rule 2: it acts as an Update) is
 // never taken for a reset, and nothing is swept on a partial answer.
 func fullHierarchy(tree *hierarchy.Tree, changes []transport.FolderChange) bool {
+	if tree.Len() == 0 {
+		return false // nothing held, nothing to sweep (an initial sync)
+	}
 	named := make(map[string]bool, len(changes))
 	for _, c := range changes {
 		if c.Op != transport.OpAdd {

@@ -188,14 +188,9 @@ func diff(old, now map[string]hierarchy.Folder) []transport.FolderChange {
 			deletes = append(deletes, f)
 		}
 	}
-	byDepth := func(m map[string]hierarchy.Folder) func(a, b hierarchy.Folder) int {
-		return func(a, b hierarchy.Folder) int {
-			return cmp.Or(cmp.Compare(depth(m, a), depth(m, b)), strings.Compare(a.ServerID, b.ServerID))
-		}
-	}
-	slices.SortFunc(adds, byDepth(now))
-	slices.SortFunc(updates, byDepth(now))
-	slices.SortFunc(deletes, byDepth(old))
+	sortByDepth(adds, now)
+	sortByDepth(updates, now)
+	sortByDepth(deletes, old)
 	out := make([]transport.FolderChange, 0, len(adds)+len(updates)+len(deletes))
 	for _, f := range adds {
 		out = append(out, change(transport.OpAdd, f))
@@ -220,4 +215,24 @@ func depth(m map[string]hierarchy.Folder, f hierarchy.Folder) int {
 		d++
 	}
 	return d
+}
+
+// sortByDepth sorts fs by depth in m, then ServerID, computing each depth once:
+// O(n * depth) map lookups and O(n log n) string comparisons, where computing the
+// depths inside the comparison costs O(n log n * depth) lookups.
+func sortByDepth(fs []hierarchy.Folder, m map[string]hierarchy.Folder) {
+	type keyed struct {
+		depth int
+		f     hierarchy.Folder
+	}
+	ks := make([]keyed, len(fs))
+	for i, f := range fs {
+		ks[i] = keyed{depth(m, f), f}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		return cmp.Or(cmp.Compare(a.depth, b.depth), strings.Compare(a.f.ServerID, b.f.ServerID))
+	})
+	for i := range ks {
+		fs[i] = ks[i].f
+	}
 }
