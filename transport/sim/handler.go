@@ -82,7 +82,7 @@ type HandlerOptions struct {
 
 // HTTPStep is one injected behaviour, for one request (see [Handler.Inject]). The
 // zero value serves the request normally. Fields combine: Delay happens first, then
-// Reset, Status, Garbage or Oversize replace the answer (in that order of
+// Reset, Status, Garbage, Oversize or Body replace the answer (in that order of
 // precedence), and RetryAfter, Throttle and Location are added to whatever is
 // answered.
 type HTTPStep struct {
@@ -111,6 +111,10 @@ type HTTPStep struct {
 	// Oversize answers 200 with a body of this many bytes, without serving: a WBXML
 	// header, then SWITCH_PAGE tokens as padding, sent uncompressed.
 	Oversize int
+	// Body, when not nil, answers 200 with exactly these bytes as a WBXML body,
+	// without serving: a hostile or malformed answer (a fuzz input, a truncated
+	// capture), to check what a client makes of it.
+	Body []byte
 	// ResetRequested serves the request and adds X-MS-RP with the Versions list
 	// (MS-ASHTTP 2.2.2.1.2.9): the client must reinitialize its sync state.
 	ResetRequested bool
@@ -321,6 +325,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			header: http.Header{"Content-Type": {ashttp.ContentTypeWBXML}}}
 	case step.Oversize > 0:
 		a = answer{status: http.StatusOK, oversize: step.Oversize, header: http.Header{"Content-Type": {ashttp.ContentTypeWBXML}}}
+	case step.Body != nil:
+		a = answer{status: http.StatusOK, body: step.Body, header: http.Header{"Content-Type": {ashttp.ContentTypeWBXML}}}
 	default:
 		a = h.serve(r, &ex, step, body, tooLarge, readErr)
 	}
