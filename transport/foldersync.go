@@ -424,7 +424,7 @@ func (p *parser) path(f field) string {
 	return s
 }
 
-func newParser(d *wbxml.Decoder) *parser { return &parser{d: d} }
+func newParser(d *wbxml.Decoder) *parser { return &parser{d: d, arena: arena{d: d}} }
 
 func (p *parser) fieldErr(off int64, f field, value, msg string) error {
 	return &FieldError{Field: p.path(f), Offset: off, Value: value, Msg: msg}
@@ -706,6 +706,10 @@ func (p *parser) setParent(b []byte, c *FolderChange) {
 type arena struct {
 	b       strings.Builder
 	pending []pendingField
+	// d is the document's decoder: a chunk is never made larger than what the rest
+	// of a document in memory can fill (d.Remaining), so the strings of a small
+	// answer do not pin 32 KiB for as long as a stored tree holds them.
+	d *wbxml.Decoder
 }
 
 type pendingField struct {
@@ -726,7 +730,11 @@ func (a *arena) add(s []byte, change int, which field, dst *string) {
 		return
 	}
 	if a.b.Cap() == 0 {
-		a.b.Grow(arenaChunk)
+		n := arenaChunk
+		if r := a.d.Remaining(); r >= 0 && r < int64(n-len(s)) {
+			n = len(s) + int(r) // what is left of the document bounds what can still be added
+		}
+		a.b.Grow(n)
 	}
 	start := a.b.Len()
 	a.b.Write(s)
