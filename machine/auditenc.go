@@ -194,15 +194,29 @@ func appendState(b []byte, key string, s states.State) ([]byte, error) {
 	if !s.Valid() {
 		return nil, fmt.Errorf("states: cannot encode invalid state %d", uint8(s))
 	}
-	return appendString(append(b, key...), s.String()), nil
+	return append(append(b, key...), quotedState[s]...), nil
 }
 
 func appendEvent(b []byte, key string, e transitions.Event) ([]byte, error) {
 	if !e.Valid() {
 		return nil, fmt.Errorf("transitions: cannot encode invalid event %d", uint8(e))
 	}
-	return appendString(append(b, key...), e.String()), nil
+	return append(append(b, key...), quotedEvent[e]...), nil
 }
+
+// quotedState and quotedEvent are every valid name, JSON-quoted once: a record
+// carries four of them.
+var quotedState, quotedEvent = func() (qs, qe [256][]byte) {
+	for i := range 256 {
+		if s := states.State(i); s.Valid() {
+			qs[i] = appendString(nil, s.String())
+		}
+		if e := transitions.Event(i); e.Valid() {
+			qe[i] = appendString(nil, e.String())
+		}
+	}
+	return qs, qe
+}()
 
 // appendTime writes t as time.Time's MarshalJSON does: RFC 3339 with nanoseconds,
 // refusing years it cannot represent.
@@ -233,12 +247,15 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// The common case: a run of plain ASCII, scanned in a tight loop.
+		for i < len(s) && s[i] < utf8.RuneSelf && plainByte[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if plainByte[c] {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
