@@ -253,25 +253,55 @@ type ServerInfo struct {
 // *transport.Error when no answer came. Sessions probe on their own; call it to
 // check a configuration before syncing.
 func (c *Client) Probe(ctx context.Context) (*ServerInfo, error) {
+	info, ex, err := c.probe(ctx)
+	switch {
+	case err != nil:
+		return info, err
+	case ex.status != http.StatusOK:
+		return nil, &HTTPError{Method: "OPTIONS", URL: info.URL, StatusCode: ex.status}
+	}
+	if _, nerr := c.negotiate(info.Versions); nerr != nil {
+		return info, nerr
+	}
+	return info, nil
+}
+
+// probe asks the URL in use for OPTIONS and, on a 200, adopts what it announced
+// and the version negotiated from it; with no common version it falls back to the
+// client's best one (the server's answer to the request then decides). Any other
+// answer is returned in the exchange, for the caller to report.
+func (c *Client) probe(ctx context.Context) (*ServerInfo, *exchange, error) {
 	c.mu.Lock()
 	base := *c.base
 	c.mu.Unlock()
 	info, ex, err := c.options(ctx, &base)
-	if err != nil {
-		return nil, err
+	if err != nil || ex.status != http.StatusOK {
+		return info, ex, err
 	}
-	if ex.status != http.StatusOK {
-		return nil, &HTTPError{Method: "OPTIONS", URL: base.String(), StatusCode: ex.status}
-	}
-	chosen, err := c.negotiate(info.Versions)
-	if err != nil {
-		return info, err
+	chosen, nerr := c.negotiate(info.Versions)
+	if nerr != nil {
+		chosen = c.opts.ProtocolVersion
+		if chosen == "" {
+			allowed := c.opts.Versions
+			if len(allowed) == 0 {
+				allowed = ashttp.Versions
+			}
+			chosen = allowed[len(allowed)-1]
+		}
 	}
 	info.Chosen = chosen
 	c.mu.Lock()
-	c.version, c.probedAt, c.server, c.commands = chosen, c.opts.Now(), info.Versions, info.Commands
+	c.adopt(&base, info)
 	c.mu.Unlock()
-	return info, nil
+	return info, ex, nil
+}
+
+// adopt makes u the URL in use, with the versions and commands it announced and
+// the version chosen from them. Called with c.mu held.
+func (c *Client) adopt(u *url.URL, info *ServerInfo) {
+	c.base = u
+	c.server, c.commands = info.Versions, info.Commands
+	c.version, c.probedAt = info.Chosen, c.opts.Now()
 }
 
 // negotiate picks the version to use from what the server offers.
@@ -342,32 +372,17 @@ func splitList(h string) []string {
 func (c *Client) ensureVersion(ctx context.Context) (*transport.Reply, error) {
 	c.mu.Lock()
 	fresh := c.version != "" && c.opts.Now().Sub(c.probedAt) < c.opts.ReprobeInterval
-	base := *c.base
 	c.mu.Unlock()
 	if fresh {
 		return nil, nil
 	}
-	info, ex, err := c.options(ctx, &base)
+	_, ex, err := c.probe(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if ex.status != http.StatusOK {
 		return c.reply(ex), nil
 	}
-	chosen, err := c.negotiate(info.Versions)
-	if err != nil {
-		chosen = c.opts.ProtocolVersion
-		if chosen == "" {
-			allowed := c.opts.Versions
-			if len(allowed) == 0 {
-				allowed = ashttp.Versions
-			}
-			chosen = allowed[len(allowed)-1]
-		}
-	}
-	c.mu.Lock()
-	c.version, c.probedAt, c.server, c.commands = chosen, c.opts.Now(), info.Versions, info.Commands
-	c.mu.Unlock()
 	return nil, nil
 }
 
@@ -746,15 +761,12 @@ func (c *Client) FollowRedirect(ctx context.Context, location string) (*transpor
 	if ex.status != http.StatusOK {
 		return c.reply(ex), nil
 	}
-	version, err := c.negotiate(info.Versions)
-	if err != nil {
+	if info.Chosen, err = c.negotiate(info.Versions); err != nil {
 		return nil, fmt.Errorf("httpeas: the redirect target %s: %w", u, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.base = u
-	c.server, c.commands = info.Versions, info.Commands
-	c.version, c.probedAt = version, c.opts.Now()
+	c.adopt(u, info)
 	return nil, nil
 }
 
