@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/easkit/foldersync/internal/jsontext"
 	"github.com/easkit/foldersync/transport"
 )
 
@@ -48,7 +49,7 @@ func encodeSnapshot(syncKey string, tree *Tree, unverified bool) (header, body [
 	}
 	b := make([]byte, 0, size)
 	b = append(b, `{"syncKey":`...)
-	b = appendJSONString(b, syncKey)
+	b = jsontext.AppendString(b, syncKey)
 	if unverified {
 		b = append(b, `,"unverified":true`...)
 	}
@@ -59,11 +60,11 @@ func encodeSnapshot(syncKey string, tree *Tree, unverified bool) (header, body [
 			b = append(b, ',')
 		}
 		b = append(b, "\n"+`{"serverId":`...)
-		b = appendJSONString(b, f.ServerID)
+		b = jsontext.AppendString(b, f.ServerID)
 		b = append(b, `,"parentId":`...)
-		b = appendJSONString(b, f.ParentID)
+		b = jsontext.AppendString(b, f.ParentID)
 		b = append(b, `,"displayName":`...)
-		b = appendJSONString(b, f.DisplayName)
+		b = jsontext.AppendString(b, f.DisplayName)
 		b = append(b, `,"type":`...)
 		b = strconv.AppendUint(b, uint64(f.Type), 10)
 		if tree.IsLocal(f.ServerID) {
@@ -73,35 +74,6 @@ func encodeSnapshot(syncKey string, tree *Tree, unverified bool) (header, body [
 	}
 	b = append(b, "\n]}\n"...)
 	return []byte(formatHeader(int64(len(b)), sha256.Sum256(b))), b
-}
-
-// appendJSONString appends s, which must be UTF-8, as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // snapshotBody is the JSON body of a snapshot.

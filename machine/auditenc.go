@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
+	"github.com/easkit/foldersync/internal/jsontext"
 	"github.com/easkit/foldersync/states"
 	"github.com/easkit/foldersync/transitions"
 )
@@ -26,7 +26,7 @@ func appendRecord(b []byte, r *Record) ([]byte, error) {
 	// The stimulus's time is almost always the record's: format it once.
 	timeText := b[timeAt:len(b):len(b)]
 	b = append(b, `,"session":`...)
-	b = appendString(b, r.Session)
+	b = jsontext.AppendString(b, r.Session)
 	if b, err = appendState(b, `,"from":`, r.From); err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func appendRecord(b []byte, r *Record) ([]byte, error) {
 				b = append(b, ',')
 			}
 			b = append(b, `{"guard":`...)
-			b = appendString(b, string(g.Guard))
+			b = jsontext.AppendString(b, string(g.Guard))
 			b = append(b, `,"held":`...)
 			b = strconv.AppendBool(b, g.Held)
 			b = append(b, '}')
@@ -55,7 +55,7 @@ func appendRecord(b []byte, r *Record) ([]byte, error) {
 	}
 	if r.Code != "" {
 		b = append(b, `,"code":`...)
-		b = appendString(b, r.Code)
+		b = jsontext.AppendString(b, r.Code)
 	}
 	if r.HTTPStatus != 0 {
 		b = append(b, `,"http_status":`...)
@@ -65,7 +65,7 @@ func appendRecord(b []byte, r *Record) ([]byte, error) {
 	b = strconv.AppendInt(b, int64(r.Attempt), 10)
 	if r.Delay != 0 {
 		b = append(b, `,"delay":`...)
-		b = appendString(b, time.Duration(r.Delay).String())
+		b = jsontext.AppendString(b, time.Duration(r.Delay).String())
 	}
 	b = appendOptString(b, `,"old_key":`, r.OldKey)
 	b = appendOptString(b, `,"new_key":`, r.NewKey)
@@ -117,7 +117,7 @@ func appendStimulus(b []byte, st *Stimulus, nowText []byte) ([]byte, error) {
 	}
 	if st.RetryAfter != 0 {
 		key(`"retry_after":`)
-		b = appendString(b, time.Duration(st.RetryAfter).String())
+		b = jsontext.AppendString(b, time.Duration(st.RetryAfter).String())
 	}
 	if st.HasRetryAfter {
 		key(`"has_retry_after":true`)
@@ -127,11 +127,11 @@ func appendStimulus(b []byte, st *Stimulus, nowText []byte) ([]byte, error) {
 	}
 	if st.RedirectRefusal != "" {
 		key(`"redirect_refusal":`)
-		b = appendString(b, st.RedirectRefusal)
+		b = jsontext.AppendString(b, st.RedirectRefusal)
 	}
 	if st.Location != "" {
 		key(`"location":`)
-		b = appendString(b, st.Location)
+		b = jsontext.AppendString(b, st.Location)
 	}
 	if st.Initial {
 		key(`"initial":true`)
@@ -141,14 +141,14 @@ func appendStimulus(b []byte, st *Stimulus, nowText []byte) ([]byte, error) {
 	}
 	if st.Throttle != "" {
 		key(`"throttle":`)
-		b = appendString(b, st.Throttle)
+		b = jsontext.AppendString(b, st.Throttle)
 	}
 	if st.Preliminary {
 		key(`"preliminary":true`)
 	}
 	if st.Detail != "" {
 		key(`"detail":`)
-		b = appendString(b, st.Detail)
+		b = jsontext.AppendString(b, st.Detail)
 	}
 	key(`"now":`)
 	if nowText != nil {
@@ -187,7 +187,7 @@ func appendOptString(b []byte, key, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return appendString(append(b, key...), s)
+	return jsontext.AppendString(append(b, key...), s)
 }
 
 func appendState(b []byte, key string, s states.State) ([]byte, error) {
@@ -209,10 +209,10 @@ func appendEvent(b []byte, key string, e transitions.Event) ([]byte, error) {
 var quotedState, quotedEvent = func() (qs, qe [256][]byte) {
 	for i := range 256 {
 		if s := states.State(i); s.Valid() {
-			qs[i] = appendString(nil, s.String())
+			qs[i] = jsontext.AppendString(nil, s.String())
 		}
 		if e := transitions.Event(i); e.Valid() {
-			qe[i] = appendString(nil, e.String())
+			qe[i] = jsontext.AppendString(nil, e.String())
 		}
 	}
 	return qs, qe
@@ -227,73 +227,4 @@ func appendTime(b []byte, t time.Time) ([]byte, error) {
 	b = append(b, '"')
 	b = t.AppendFormat(b, time.RFC3339Nano)
 	return append(b, '"'), nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// plainByte marks the ASCII bytes written as they are: everything but controls,
-// the quote, the backslash and the HTML specials < > &.
-var plainByte = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
-// appendString quotes s as encoding/json does with HTML escaping on (its default):
-// short escapes for \" \\ \b \f \n \r \t, \u00XX for other controls and for < > &,
-// \ufffd for invalid UTF-8, and \u2028 \u2029 escaped for JavaScript.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		// The common case: a run of plain ASCII, scanned in a tight loop.
-		for i < len(s) && s[i] < utf8.RuneSelf && plainByte[s[i]] {
-			i++
-		}
-		if i == len(s) {
-			break
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
