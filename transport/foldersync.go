@@ -438,12 +438,28 @@ func (p *parser) unexpected(parent field, hint string) error {
 
 // read reads the next token into p.tok; the end of input is an error here, since
 // the parser only reads while the root element is open.
-func (p *parser) read() error {
-	err := p.d.ReadToken(&p.tok)
+func (p *parser) read() error { return readOpen(p.d, &p.tok) }
+
+// readOpen reads the next token into tok while a root element is open, where the
+// end of input is a truncation (the FolderSync and Provision parsers).
+func readOpen(d *wbxml.Decoder, tok *wbxml.Token) error {
+	err := d.ReadToken(tok)
 	if err == io.EOF {
-		return &wbxml.SyntaxError{Offset: p.d.Offset(), Err: wbxml.ErrTruncated, Msg: "document ended early"}
+		return &wbxml.SyntaxError{Offset: d.Offset(), Err: wbxml.ErrTruncated, Msg: "document ended early"}
 	}
 	return err
+}
+
+// readEnd checks that nothing follows the root element (root names it).
+func readEnd(d *wbxml.Decoder, tok *wbxml.Token, root string) error {
+	err := d.ReadToken(tok)
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return &wbxml.SyntaxError{Offset: tok.Offset, Err: wbxml.ErrTrailingData, Msg: "data after the " + root + " element"}
 }
 
 func (p *parser) root() error {
@@ -457,16 +473,7 @@ func (p *parser) root() error {
 }
 
 // end checks that nothing follows the root element.
-func (p *parser) end() error {
-	err := p.d.ReadToken(&p.tok)
-	if err == io.EOF {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return &wbxml.SyntaxError{Offset: p.tok.Offset, Err: wbxml.ErrTrailingData, Msg: "data after the FolderSync element"}
-}
+func (p *parser) end() error { return readEnd(p.d, &p.tok, "FolderSync") }
 
 // child reads up to the next child start tag of the current element, or its end,
 // into p.tok. Text directly inside a container is an error.

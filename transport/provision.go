@@ -7,7 +7,6 @@ package transport
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -605,13 +604,7 @@ func (p *provParser) twice() error {
 }
 
 // read reads the next token; the end of input is an error while the root is open.
-func (p *provParser) read() error {
-	err := p.d.ReadToken(&p.tok)
-	if err == io.EOF {
-		return &wbxml.SyntaxError{Offset: p.d.Offset(), Err: wbxml.ErrTruncated, Msg: "document ended early"}
-	}
-	return err
-}
+func (p *provParser) read() error { return readOpen(p.d, &p.tok) }
 
 func (p *provParser) root() error {
 	if err := p.read(); err != nil {
@@ -625,16 +618,7 @@ func (p *provParser) root() error {
 }
 
 // end checks that nothing follows the root element.
-func (p *provParser) end() error {
-	err := p.d.ReadToken(&p.tok)
-	if err == io.EOF {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return &wbxml.SyntaxError{Offset: p.tok.Offset, Err: wbxml.ErrTrailingData, Msg: "data after the Provision element"}
-}
+func (p *provParser) end() error { return readEnd(p.d, &p.tok, "Provision") }
 
 // isLayout reports white space between elements, as some encoders keep.
 func isLayout(b []byte) bool { return len(bytes.Trim(b, " \t\r\n")) == 0 }
