@@ -775,36 +775,23 @@ func (p *provParser) deviceInformation() ([]PolicySetting, error) {
 // Status. sync*gw puts a Provision:Status there instead of settings:Status; both
 // are read.
 func (p *provParser) deviceInformationStatus() (int, error) {
-	p.open()
-	where := p.here()
-	v := 0
-	for {
-		if err := p.child(); err != nil {
-			return 0, err
-		}
-		if p.tok.Kind == wbxml.EndElement {
-			break
-		}
-		if p.tok.Tag != tagSettingsStatus && p.tok.Tag != tagProvStatus {
-			return 0, p.unexpected("in a response, DeviceInformation holds Status (MS-ASCMD 2.2.3.45)")
-		}
-		if v != 0 {
-			return 0, p.twice()
-		}
-		var err error
-		if v, err = p.status(true); err != nil {
-			return 0, err
-		}
-	}
-	if v == 0 {
-		return 0, p.missing(where, "Settings:Status", "DeviceInformation in a response carries a Status (MS-ASCMD 2.2.3.45)")
-	}
-	return v, nil
+	return p.onlyStatus(func(t wbxml.Tag) bool { return t == tagSettingsStatus || t == tagProvStatus },
+		"in a response, DeviceInformation holds Status (MS-ASCMD 2.2.3.45)",
+		"Settings:Status", "DeviceInformation in a response carries a Status (MS-ASCMD 2.2.3.45)")
 }
 
 // wipeAck reads a request's RemoteWipe or AccountOnlyRemoteWipe: one Status
 // (MS-ASPROV 2.2.2.45, 2.2.2.1, 2.2.2.54.3).
 func (p *provParser) wipeAck() (int, error) {
+	return p.onlyStatus(func(t wbxml.Tag) bool { return t == tagProvStatus },
+		"in a request it holds Status (MS-ASPROV 2.2.2.54.3)",
+		"Status", "a wipe acknowledgement carries the wipe's Status (MS-ASPROV 2.2.2.54.3)")
+}
+
+// onlyStatus reads an element whose one child is a Status (isStatus says which
+// tags count), refusing anything else (hint), a second Status, or none (missing,
+// why).
+func (p *provParser) onlyStatus(isStatus func(wbxml.Tag) bool, hint, missing, why string) (int, error) {
 	p.open()
 	where := p.here()
 	v := 0
@@ -815,8 +802,8 @@ func (p *provParser) wipeAck() (int, error) {
 		if p.tok.Kind == wbxml.EndElement {
 			break
 		}
-		if p.tok.Tag != tagProvStatus {
-			return 0, p.unexpected("in a request it holds Status (MS-ASPROV 2.2.2.54.3)")
+		if !isStatus(p.tok.Tag) {
+			return 0, p.unexpected(hint)
 		}
 		if v != 0 {
 			return 0, p.twice()
@@ -827,7 +814,7 @@ func (p *provParser) wipeAck() (int, error) {
 		}
 	}
 	if v == 0 {
-		return 0, p.missing(where, "Status", "a wipe acknowledgement carries the wipe's Status (MS-ASPROV 2.2.2.54.3)")
+		return 0, p.missing(where, missing, why)
 	}
 	return v, nil
 }
