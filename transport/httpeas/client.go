@@ -112,7 +112,6 @@ type Client struct {
 	version      string    // negotiated (or pinned) version, "" before the first probe
 	probedAt     time.Time // when version was negotiated
 	server       []string  // versions the server announced last
-	commands     []string  // commands the server announced last
 	policyKey    string
 	seq          int
 	home         string          // the configured URL's host: Options.Cookies go only there
@@ -296,11 +295,11 @@ func (c *Client) probe(ctx context.Context) (*ServerInfo, *exchange, error) {
 	return info, ex, nil
 }
 
-// adopt makes u the URL in use, with the versions and commands it announced and
+// adopt makes u the URL in use, with the versions it announced and
 // the version chosen from them. Called with c.mu held.
 func (c *Client) adopt(u *url.URL, info *ServerInfo) {
 	c.base = u
-	c.server, c.commands = info.Versions, info.Commands
+	c.server = info.Versions
 	c.version, c.probedAt = info.Chosen, c.opts.Now()
 }
 
