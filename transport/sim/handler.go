@@ -86,6 +86,11 @@ type HandlerOptions struct {
 // precedence), and RetryAfter, Throttle and Location are added to whatever is
 // answered.
 type HTTPStep struct {
+	// Cmd, when set, makes the step wait for a POST of this command (its query's
+	// Cmd, e.g. "FolderSync"): requests before it (OPTIONS, a Provision) are served
+	// normally and leave it queued. A test can then aim a fault at the next
+	// FolderSync whether or not the client probes first.
+	Cmd string
 	// Status answers this HTTP status with no body instead of serving (0 serves).
 	Status int
 	// RetryAfter is a Retry-After header value, sent verbatim: seconds ("30") or an
@@ -106,6 +111,15 @@ type HTTPStep struct {
 	// Content-Length, then closes the connection. A response with no body is sent
 	// whole.
 	Truncate bool
+	// Drop serves the request (the server's state advances) and then closes the
+	// connection without answering, with a reset as for Reset: the answer is lost
+	// on the way, and the client cannot know whether the server applied the request
+	// (MS-ASCMD 3.1.5.1, "Handling Status Errors").
+	Drop bool
+	// Mangle, when not nil, serves the request and sends Mangle(body) in place of
+	// the WBXML answer (before any gzip): a damaged byte, say. It is not called for
+	// answers without a WBXML body.
+	Mangle func(body []byte) []byte
 	// Garbage answers 200 with a body that is not WBXML, without serving.
 	Garbage bool
 	// Oversize answers 200 with a body of this many bytes, without serving: a WBXML
@@ -143,8 +157,8 @@ type HTTPExchange struct {
 	PolicyKey string
 	// User is the authenticated user, "" when credentials are not checked.
 	User string
-	// HTTPStatus is the status answered; 0 when nothing was (Reset, or the client
-	// left during a Delay).
+	// HTTPStatus is the status answered; 0 when nothing was (Reset, Drop, or the
+	// client left during a Delay).
 	HTTPStatus int
 	// CommandStatus is the Status of the FolderSync or Provision response body, 0
 	// when there was none.
@@ -215,8 +229,8 @@ func NewHandler(srv *Server, opts HandlerOptions) *Handler {
 }
 
 // Inject queues behaviours for the next requests, in order: each request (OPTIONS
-// included, whatever its outcome) takes the first step left; when none is left,
-// normal service resumes.
+// included, whatever its outcome) takes the first step left, unless that step's
+// Cmd names another command; when none is left, normal service resumes.
 func (h *Handler) Inject(steps ...HTTPStep) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -224,6 +238,17 @@ func (h *Handler) Inject(steps ...HTTPStep) {
 		s.Commands = slices.Clone(s.Commands)
 		h.steps = append(h.steps, s)
 	}
+}
+
+// Uninject drops the steps no request has taken yet and returns how many there
+// were: a caller that aimed a step at a request that never came (the client
+// failed before sending it) takes it back, so it cannot hit a later one.
+func (h *Handler) Uninject() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := len(h.steps)
+	h.steps = nil
+	return n
 }
 
 // Exchanges returns a copy of the log of requests, oldest first. An exchange is
@@ -285,9 +310,10 @@ func errAnswer(status int, format string, args ...any) answer {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cmd := requestCmd(r)
 	h.mu.Lock()
 	var step HTTPStep
-	if len(h.steps) > 0 {
+	if len(h.steps) > 0 && (h.steps[0].Cmd == "" || h.steps[0].Cmd == cmd) {
 		step = h.steps[0]
 		h.steps = h.steps[1:]
 	}
@@ -338,9 +364,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			a.header.Set(name, v)
 		}
 	}
+	if step.Mangle != nil && a.wbxml && len(a.body) > 0 {
+		a.body = step.Mangle(bytes.Clone(a.body))
+	}
 	ex.HTTPStatus, ex.CommandStatus, ex.Error = a.status, a.cmdStatus, a.errText
+	if step.Drop {
+		ex.HTTPStatus = 0 // served (CommandStatus says how), but nothing is answered
+		h.log(&ex)
+		abort(w, true)
+		return
+	}
 	h.log(&ex)
 	h.write(w, r, a, step)
+}
+
+// requestCmd returns the command a POST's query names, "" for other methods and
+// for a query that does not parse (which serve then refuses).
+func requestCmd(r *http.Request) string {
+	if r.Method != http.MethodPost {
+		return ""
+	}
+	q, _, err := ashttp.ParseRequestQuery(r.URL.RawQuery, r.Header.Get(ashttp.HeaderProtocolVersion), r.Header.Get(ashttp.HeaderPolicyKey))
+	if err != nil {
+		return ""
+	}
+	return q.Cmd
 }
 
 // log appends ex to the exchanges, numbering it.

@@ -502,6 +502,31 @@ func TestHandlerSteps(t *testing.T) {
 			assert.Equal(t, 1, r.server.Requests(), "served: the response was lost on the way")
 			assert.Equal(t, "1", r.server.CurrentKey())
 		}},
+		{"drop", func(*sim.Handler) sim.HTTPStep { return sim.HTTPStep{Drop: true} }, 0, func(t *testing.T, r result) {
+			require.Error(t, r.err)
+			assert.ErrorIs(t, r.err, syscall.ECONNRESET)
+			assert.Nil(t, r.resp)
+			assert.Equal(t, 1, r.server.Requests(), "served: the answer was lost on the way")
+			assert.Equal(t, "1", r.server.CurrentKey())
+			ex := r.h.Exchanges()[0]
+			assert.Equal(t, 0, ex.HTTPStatus, "nothing answered")
+			assert.Equal(t, 1, ex.CommandStatus, "what it would have answered")
+			assert.Equal(t, "sim-1", ex.RequestID)
+			assert.True(t, ex.Step.Drop)
+		}},
+		{"mangle", func(*sim.Handler) sim.HTTPStep {
+			return sim.HTTPStep{Mangle: func(b []byte) []byte { b[len(b)/2] = 0xFF; return b[:len(b)-1] }}
+		}, 0, func(t *testing.T, r result) {
+			require.NoError(t, r.rerr)
+			assert.Equal(t, 200, r.resp.StatusCode)
+			clean, err := sim.New(sim.Replay, sim.WithFolders(sim.DefaultFolders()...)).FolderSync(context.Background(), &transport.FolderSyncRequest{SyncKey: "0"})
+			require.NoError(t, err)
+			want, err := clean.Response.MarshalWBXML()
+			require.NoError(t, err)
+			want[len(want)/2] = 0xFF
+			assert.Equal(t, want[:len(want)-1], r.body, "the served answer, through Mangle")
+			assert.Equal(t, 1, r.server.Requests())
+		}},
 		{"garbage", func(*sim.Handler) sim.HTTPStep { return sim.HTTPStep{Garbage: true} }, 0, func(t *testing.T, r result) {
 			assert.Equal(t, 200, r.resp.StatusCode)
 			require.NoError(t, r.rerr)
@@ -582,6 +607,28 @@ func TestHandlerStepsInOrder(t *testing.T) {
 		got = append(got, ex.HTTPStatus)
 	}
 	assert.Equal(t, []int{503, 500, 507, 200}, got)
+}
+
+// A step with Cmd waits for that command: OPTIONS and a Provision pass it by and
+// leave it queued; Uninject takes back what no request took.
+func TestHandlerStepForCommand(t *testing.T) {
+	srv, h, c := startHandler(t, sim.HandlerOptions{})
+	h.Inject(sim.HTTPStep{Cmd: "FolderSync", Status: 503})
+	resp, _ := c.do(t, http.MethodOptions, "", nil)
+	assert.Equal(t, 200, resp.StatusCode)
+	resp, _ = c.do(t, http.MethodPost, "Provision", []byte{0x03, 0x01, 0x6a, 0x00})
+	assert.NotEqual(t, 503, resp.StatusCode)
+	resp, _ = c.folderSync(t, "0")
+	assert.Equal(t, 503, resp.StatusCode)
+	resp, _ = c.folderSync(t, "0")
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, 1, srv.Requests())
+
+	h.Inject(sim.HTTPStep{Cmd: "FolderSync", Reset: true}, sim.HTTPStep{Status: 500})
+	assert.Equal(t, 2, h.Uninject())
+	assert.Equal(t, 0, h.Uninject())
+	resp, _ = c.folderSync(t, "0")
+	assert.Equal(t, 200, resp.StatusCode)
 }
 
 // TestHandlerProvision is the two-phase exchange of MS-ASPROV 3.2.5.1 in both query
