@@ -14,6 +14,7 @@
 package faults
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -273,6 +274,25 @@ type Injection struct {
 	// Detail says what happened, e.g. "server answered key 2 with status 1 key 3;
 	// reply dropped" or the decoder's error for a damaged body.
 	Detail string
+	// OnWire says the server performed the fault on the wire ([Transport.OnWire])
+	// and the call returned what the client made of it; otherwise the wrapper made
+	// the fault's effect up.
+	OnWire bool
+}
+
+// A Wire is a server that can perform a fault on the wire itself, for a wrapper
+// that sits in front of a real client of it (a sim.Handler behind an HTTP
+// transport): the client's own code then meets the reset connection, the lost
+// answer, the cut or damaged body, the 503 and its Retry-After header, where the
+// wrapper alone would have made their effect up above the client.
+type Wire interface {
+	// Arm makes the server perform f on the next FolderSync request it receives
+	// and reports whether it can; a fault it cannot perform (one that needs the
+	// client to time out, say) is left to the wrapper.
+	Arm(f Fault) bool
+	// Disarm takes back an armed fault that no request took, and reports whether
+	// there was one: the call failed before reaching the server.
+	Disarm() bool
 }
 
 // Transport is a transport.Transport that injects faults into the calls it passes
@@ -280,6 +300,7 @@ type Injection struct {
 type Transport struct {
 	inner transport.Transport
 	sched Schedule
+	wire  Wire
 
 	mu    sync.Mutex
 	calls int
@@ -293,6 +314,14 @@ func Wrap(inner transport.Transport, sched Schedule) *Transport {
 		sched = Sequence()
 	}
 	return &Transport{inner: inner, sched: sched}
+}
+
+// OnWire makes the server w perform every fault it can ([Wire.Arm]) and returns
+// t. Set it before the first call; calls must then not overlap, since an armed
+// fault hits whichever FolderSync reaches the server next.
+func (t *Transport) OnWire(w Wire) *Transport {
+	t.wire = w
+	return t
 }
 
 // Unwrap returns the wrapped transport ([transport.Wrapper]), so a session finds
@@ -318,9 +347,39 @@ func (t *Transport) Injected() []Injection {
 }
 
 func (t *Transport) record(call int, f Fault, detail string) {
+	t.add(Injection{Call: call, Fault: f, Detail: detail})
+}
+
+func (t *Transport) add(inj Injection) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.log = append(t.log, Injection{Call: call, Fault: f, Detail: detail})
+	t.log = append(t.log, inj)
+}
+
+// onWire has the server perform f and returns what the inner transport made of
+// it. The injection is logged as having no effect when no request reached the
+// server (the armed fault is then taken back).
+func (t *Transport) onWire(ctx context.Context, n int, f Fault, req *transport.FolderSyncRequest) (*transport.Reply, error) {
+	reply, err := t.inner.FolderSync(ctx, req)
+	if t.wire.Disarm() {
+		detail := "no effect: the request did not reach the server"
+		if err != nil {
+			detail += ": " + err.Error()
+		}
+		t.record(n, f, detail)
+		return reply, err
+	}
+	detail := "performed by the server on the wire; the client "
+	if err != nil {
+		detail += "got: " + err.Error()
+	} else {
+		detail += "read: " + describe(reply)
+		if reply.ResetRequested {
+			detail += ", with X-MS-RP"
+		}
+	}
+	t.add(Injection{Call: n, Fault: f, Detail: detail, OnWire: true})
+	return reply, err
 }
 
 // FolderSync implements transport.Transport: it numbers the call, asks the
@@ -341,9 +400,13 @@ func (t *Transport) FolderSync(ctx context.Context, req *transport.FolderSyncReq
 		return nil, fmt.Errorf("faults: call %d: undefined fault kind %s", n, f.Kind)
 	}
 
-	switch f.Kind {
-	case KindNone:
+	if f.Kind == KindNone {
 		return t.inner.FolderSync(ctx, req)
+	}
+	if t.wire != nil && t.wire.Arm(f) {
+		return t.onWire(ctx, n, f, req)
+	}
+	switch f.Kind {
 	case KindRequestLost, KindConnectionReset:
 		kind, what := transport.ErrTimeout, "request lost before the server"
 		if f.Kind == KindConnectionReset {
@@ -407,7 +470,7 @@ func (t *Transport) FolderSync(ctx context.Context, req *transport.FolderSyncReq
 		if err != nil {
 			return nil, fmt.Errorf("faults: encode the inner response: %w", err)
 		}
-		detail, cause := damage(body, f.Kind == KindCorruptBody)
+		_, detail, cause := Damage(body, f.Kind == KindCorruptBody)
 		t.record(n, f, describe(reply)+"; "+detail+": "+cause.Error())
 		return nil, &transport.Error{Err: transport.ErrUnreadable, HTTPStatus: reply.HTTPStatus, Cause: cause}
 	}
@@ -430,21 +493,25 @@ func describe(r *transport.Reply) string {
 	return fmt.Sprintf("server answered status %d key %q with %d changes", r.Response.Status, r.Response.SyncKey, len(r.Response.Changes))
 }
 
-// damage truncates body to half its length, or overwrites one byte with 0xFF
-// (the first, from the middle outward, that makes the body undecodable), and
-// returns the decoder's error on the result.
-func damage(body []byte, corrupt bool) (detail string, cause error) {
+// Damage spoils a FolderSync response body as TruncatedBody (corrupt false) or
+// CorruptBody (corrupt true) do: it cuts body to half its length, or overwrites
+// one byte with 0xFF (the first, from the middle outward, that makes the body
+// undecodable). It returns the damaged copy, what was done, and the decoder's
+// error on the result. A damage that leaves the body decodable would be a
+// different valid answer, not a fault a client can detect (that is what TLS is
+// for), so it is never chosen; when none exists, the error says so.
+func Damage(body []byte, corrupt bool) (damaged []byte, detail string, cause error) {
 	if !corrupt {
 		// A strict prefix lacks at least the root's END token, so half the body
 		// never decodes; shorter cuts are tried all the same, to be safe.
 		for cut := len(body) / 2; cut >= 0; cut-- {
 			if _, err := transport.UnmarshalFolderSyncResponse(body[:cut]); err != nil {
-				return fmt.Sprintf("body cut from %d to %d bytes", len(body), cut), err
+				return bytes.Clone(body[:cut]), fmt.Sprintf("body cut from %d to %d bytes", len(body), cut), err
 			}
 		}
-		return "body cut", errors.New("faults: truncated body decoded")
+		return bytes.Clone(body), "body cut", errors.New("faults: truncated body decoded")
 	}
-	b := append([]byte(nil), body...)
+	b := bytes.Clone(body)
 	mid := len(b) / 2
 	for d := 0; d <= len(b); d++ {
 		for _, i := range [2]int{mid + d, mid - d - 1} {
@@ -454,12 +521,12 @@ func damage(body []byte, corrupt bool) (detail string, cause error) {
 			old := b[i]
 			b[i] = 0xFF
 			if _, err := transport.UnmarshalFolderSyncResponse(b); err != nil {
-				return fmt.Sprintf("byte %d of %d overwritten (0x%02X -> 0xFF)", i, len(b), old), err
+				return b, fmt.Sprintf("byte %d of %d overwritten (0x%02X -> 0xFF)", i, len(b), old), err
 			}
 			b[i] = old
 		}
 	}
-	return "body corrupted", errors.New("faults: corrupt body decoded")
+	return b, "body corrupted", errors.New("faults: corrupt body decoded")
 }
 
 // Parse reads one fault in the words of the CLI (`foldersync demo --faults`,

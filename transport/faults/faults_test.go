@@ -512,3 +512,112 @@ func TestParse(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+// fakeWire performs the kinds in can; a request takes the armed fault unless lost
+// is set (the call failed before the server).
+type fakeWire struct {
+	can   map[faults.Kind]bool
+	lost  bool
+	armed []faults.Fault
+	left  bool
+}
+
+func (w *fakeWire) Arm(f faults.Fault) bool {
+	if !w.can[f.Kind] {
+		return false
+	}
+	w.armed = append(w.armed, f)
+	w.left = w.lost
+	return true
+}
+
+func (w *fakeWire) Disarm() bool {
+	left := w.left
+	w.left = false
+	return left
+}
+
+// With OnWire, the faults the server can perform are armed there and the inner
+// reply or error comes back as it is; the others are made up as without it; one
+// that no request took is logged as having no effect.
+func TestOnWire(t *testing.T) {
+	ok := &transport.Reply{HTTPStatus: 200, Response: transport.NewSuccessResponse("3", nil), ResetRequested: true}
+	boom := &transport.Error{Err: transport.ErrConnection, Cause: errors.New("read: connection reset by peer")}
+	t.Run("performed, answer read", func(t *testing.T) {
+		w := &fakeWire{can: map[faults.Kind]bool{faults.KindResetRequested: true}}
+		in := &stub{reply: ok}
+		tr := faults.Wrap(in, faults.Sequence(faults.ResetRequested)).OnWire(w)
+		reply, err := tr.FolderSync(context.Background(), &transport.FolderSyncRequest{SyncKey: "2"})
+		require.NoError(t, err)
+		assert.Same(t, ok, reply, "what came over the wire, untouched")
+		assert.Equal(t, []faults.Fault{faults.ResetRequested}, w.armed)
+		require.Len(t, tr.Injected(), 1)
+		inj := tr.Injected()[0]
+		assert.True(t, inj.OnWire)
+		assert.Equal(t, `performed by the server on the wire; the client read: server answered status 1 key "3" with 0 changes, with X-MS-RP`, inj.Detail)
+	})
+	t.Run("performed, error", func(t *testing.T) {
+		w := &fakeWire{can: map[faults.Kind]bool{faults.KindResponseLost: true}}
+		tr := faults.Wrap(&stub{err: boom}, faults.Sequence(faults.ResponseLost)).OnWire(w)
+		_, err := tr.FolderSync(context.Background(), &transport.FolderSyncRequest{SyncKey: "2"})
+		assert.Same(t, boom, err)
+		inj := tr.Injected()[0]
+		assert.True(t, inj.OnWire)
+		assert.Equal(t, "performed by the server on the wire; the client got: transport: connection failed: read: connection reset by peer", inj.Detail)
+	})
+	t.Run("not on the wire: made up", func(t *testing.T) {
+		w := &fakeWire{can: map[faults.Kind]bool{}}
+		in := &stub{reply: ok}
+		tr := faults.Wrap(in, faults.Sequence(faults.RequestLost)).OnWire(w)
+		_, err := tr.FolderSync(context.Background(), &transport.FolderSyncRequest{SyncKey: "2"})
+		assert.ErrorIs(t, err, faults.ErrInjected)
+		assert.ErrorIs(t, err, transport.ErrTimeout)
+		assert.EqualValues(t, 0, in.calls.Load())
+		assert.Empty(t, w.armed)
+		assert.False(t, tr.Injected()[0].OnWire)
+	})
+	t.Run("no request took it", func(t *testing.T) {
+		w := &fakeWire{can: map[faults.Kind]bool{faults.KindConnectionReset: true}, lost: true}
+		tr := faults.Wrap(&stub{err: boom}, faults.Sequence(faults.ConnectionReset)).OnWire(w)
+		_, err := tr.FolderSync(context.Background(), &transport.FolderSyncRequest{SyncKey: "2"})
+		assert.Same(t, boom, err)
+		inj := tr.Injected()[0]
+		assert.False(t, inj.OnWire)
+		assert.True(t, strings.HasPrefix(inj.Detail, "no effect: the request did not reach the server"), inj.Detail)
+	})
+	t.Run("no fault: the wire is not asked", func(t *testing.T) {
+		w := &fakeWire{can: map[faults.Kind]bool{faults.KindNone: true}}
+		tr := faults.Wrap(&stub{reply: ok}, faults.Sequence(faults.None)).OnWire(w)
+		_, err := tr.FolderSync(context.Background(), &transport.FolderSyncRequest{SyncKey: "2"})
+		require.NoError(t, err)
+		assert.Empty(t, w.armed)
+		assert.Empty(t, tr.Injected())
+	})
+}
+
+// Damage returns the damaged bytes it describes.
+func TestDamageBytes(t *testing.T) {
+	body, err := transport.NewSuccessResponse("42", nil).MarshalWBXML()
+	require.NoError(t, err)
+	cut, detail, cause := faults.Damage(body, false)
+	require.Error(t, cause)
+	assert.Equal(t, body[:len(cut)], cut)
+	assert.Less(t, len(cut), len(body))
+	assert.Contains(t, detail, "body cut from")
+	bad, detail, cause := faults.Damage(body, true)
+	require.Error(t, cause)
+	assert.Len(t, bad, len(body))
+	diff := 0
+	for i := range body {
+		if body[i] != bad[i] {
+			diff++
+			assert.Equal(t, byte(0xFF), bad[i])
+		}
+	}
+	assert.Equal(t, 1, diff, detail)
+	_, err = transport.UnmarshalFolderSyncResponse(bad)
+	assert.Error(t, err)
+	again, err := transport.NewSuccessResponse("42", nil).MarshalWBXML()
+	require.NoError(t, err)
+	assert.Equal(t, again, body, "the input is not changed in place")
+}
