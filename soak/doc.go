@@ -23,8 +23,17 @@
 // With [Config.HTTP] each account's server is served by sim.NewHandler on a
 // loopback listener (127.0.0.1, port chosen by the system) and the session's
 // transport is a transport/httpeas client, wrapped by the fault injector: every
-// request that the schedule lets through crosses real HTTP (OPTIONS negotiation,
-// Basic authentication, gzip), while the faults are still injected client-side.
+// request crosses real HTTP (OPTIONS negotiation, Basic authentication, gzip), and
+// the server performs on the wire every fault it can (faults.Wire): it resets the
+// connection before serving (connection-reset), serves and then resets it
+// (response-lost), serves and cuts the body short (truncated) or damages one byte
+// (corrupt), serves and adds X-MS-RP (reset-requested), answers a status-only body
+// (status-N) or an HTTP error with its Retry-After and X-MS-ASThrottle headers
+// (http-N). The HTTP client's own code then meets them. Request-lost and timeout,
+// which need the client's timer to run out in real time, a 451 (its X-MS-Location
+// names a host loopback cannot reach) and a Retry-After in fractions of a second
+// stay with the wrapper, above the client. The Summary counts the faults performed
+// on the wire (OnWire).
 //
 // # What is checked after every session
 //

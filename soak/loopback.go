@@ -8,9 +8,12 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/easkit/foldersync/machine"
+	"github.com/easkit/foldersync/transport"
+	"github.com/easkit/foldersync/transport/faults"
 	"github.com/easkit/foldersync/transport/httpeas"
 	"github.com/easkit/foldersync/transport/sim"
 )
@@ -18,10 +21,11 @@ import (
 // loopback serves one account's sim.Server over HTTP on 127.0.0.1 and holds the
 // httpeas client that talks to it.
 type loopback struct {
-	srv    *http.Server
-	done   chan struct{}
-	tr     *http.Transport
-	client *httpeas.Client
+	handler *sim.Handler
+	srv     *http.Server
+	done    chan struct{}
+	tr      *http.Transport
+	client  *httpeas.Client
 	// serveErr is Serve's error other than ErrServerClosed, read once done is closed.
 	serveErr error
 }
@@ -41,8 +45,9 @@ func startLoopback(server *sim.Server, clock *machine.SimClock, seed int64) (*lo
 	}
 	h := sim.NewHandler(server, sim.HandlerOptions{Users: map[string]string{loopUser: loopPassword}, Gzip: true, Now: clock.Now})
 	l := &loopback{
-		srv:  &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)},
-		done: make(chan struct{}),
+		handler: h,
+		srv:     &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)},
+		done:    make(chan struct{}),
 		// No proxy: the requests go to 127.0.0.1 only.
 		tr: &http.Transport{MaxIdleConnsPerHost: 2, IdleConnTimeout: 90 * time.Second, DisableCompression: true},
 	}
@@ -102,4 +107,63 @@ func settle(baseline int) (int, bool) {
 		time.Sleep(wait)
 		wait = min(wait*3/2, 2*time.Millisecond)
 	}
+}
+
+// Arm implements faults.Wire: the loopback server performs the fault on the next
+// FolderSync it receives (an OPTIONS probe before it passes), so the session's
+// HTTP client meets it as it would from a real server.
+func (l *loopback) Arm(f faults.Fault) bool {
+	step, ok := wireStep(f)
+	if ok {
+		step.Cmd = "FolderSync"
+		l.handler.Inject(step)
+	}
+	return ok
+}
+
+// Disarm implements faults.Wire.
+func (l *loopback) Disarm() bool { return l.handler.Uninject() > 0 }
+
+// wireStep is the sim.HTTPStep that performs f on the wire, and whether there is
+// one. There is none for RequestLost and Timeout, which need the client's timer to
+// run out in real time (the campaign's clock is simulated), nor for a 451, whose
+// X-MS-Location names a host that loopback cannot reach; nor for a Retry-After
+// that is not whole seconds, which the header cannot carry (MS-ASHTTP 2.2.2.1.2.8
+// sends delta-seconds). The wrapper makes those up above the client.
+func wireStep(f faults.Fault) (sim.HTTPStep, bool) {
+	switch f.Kind {
+	case faults.KindConnectionReset:
+		return sim.HTTPStep{Reset: true}, true
+	case faults.KindResponseLost:
+		return sim.HTTPStep{Drop: true}, true
+	case faults.KindTruncatedBody:
+		return sim.HTTPStep{Truncate: true}, true
+	case faults.KindCorruptBody:
+		return sim.HTTPStep{Mangle: corrupt}, true
+	case faults.KindResetRequested:
+		return sim.HTTPStep{ResetRequested: true}, true
+	case faults.KindStatus:
+		body, err := transport.NewStatusResponse(f.Status).MarshalWBXML()
+		if err != nil {
+			return sim.HTTPStep{}, false
+		}
+		return sim.HTTPStep{Body: body}, true
+	case faults.KindHTTP:
+		if f.HTTPStatus == 451 || f.RetryAfter < 0 || f.RetryAfter%time.Second != 0 {
+			return sim.HTTPStep{}, false
+		}
+		step := sim.HTTPStep{Status: f.HTTPStatus, Throttle: f.Throttle}
+		if f.HasRetryAfter {
+			step.RetryAfter = strconv.FormatInt(int64(f.RetryAfter/time.Second), 10)
+		}
+		return step, true
+	}
+	return sim.HTTPStep{}, false
+}
+
+// corrupt damages an answer as faults.CorruptBody does: one byte that makes it
+// undecodable.
+func corrupt(body []byte) []byte {
+	damaged, _, _ := faults.Damage(body, true)
+	return damaged
 }

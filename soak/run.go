@@ -216,6 +216,9 @@ func (r *runner) session(ps *ProfileSummary, a *account, i int, clean bool, sche
 		inner = a.loop.client
 	}
 	tr := faults.Wrap(inner, sched)
+	if a.loop != nil {
+		tr.OnWire(a.loop)
+	}
 	id := fmt.Sprintf("%s-seed%d-s%d", a.profile, a.seed, i)
 	if clean {
 		id += "-clean"
@@ -321,6 +324,11 @@ func (r *runner) count(ps *ProfileSummary, rep SessionReport) {
 	}
 	ps.Requests += rep.Requests
 	ps.Injected += len(rep.Injected)
+	for _, inj := range rep.Injected {
+		if inj.OnWire {
+			ps.OnWire++
+		}
+	}
 	verifies := 0
 	for _, rec := range rep.Records {
 		switch {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -97,9 +98,10 @@ func TestCampaignFatalFaults(t *testing.T) {
 	assert.Positive(t, ps.FailedBy["throttled"])
 }
 
-// Over loopback HTTP: every request the schedule lets through crosses real HTTP to
-// sim.Handler, and every check holds, goroutines included. The faults are injected
-// client-side, so the summary is the in-process one, number for number.
+// Over loopback HTTP: every request crosses real HTTP to sim.Handler, and every
+// check holds, goroutines included. The server performs on the wire the faults it
+// can (OnWire); the client's own code meets them, and recovers exactly as from the
+// in-process faults: the summary is the in-process one, number for number.
 func TestCampaignOverHTTP(t *testing.T) {
 	seeds := 25
 	if testing.Short() {
@@ -117,8 +119,89 @@ func TestCampaignOverHTTP(t *testing.T) {
 	cfg.HTTP = false
 	inProcess, err := soak.Run(context.Background(), cfg)
 	require.NoError(t, err)
-	assert.Equal(t, inProcess, s, "the HTTP transport changes nothing the checks see")
+	for i := range s.Profiles {
+		ps := &s.Profiles[i]
+		assert.Positive(t, ps.OnWire, ps.Profile)
+		assert.LessOrEqual(t, ps.OnWire, ps.Injected, ps.Profile)
+		assert.Zero(t, inProcess.Profiles[i].OnWire)
+		ps.OnWire = 0
+	}
+	assert.Equal(t, inProcess, s, "the wire changes nothing the checks see")
 	assert.LessOrEqual(t, runtime.NumGoroutine(), before+1, "goroutines left behind")
+}
+
+// With HTTP, every fault of the default menu that the wire can carry is performed
+// by the server, and the client reads it as that fault: a reset, dropped or cut
+// answer is a connection error, a damaged body unreadable, a status or an HTTP
+// error an answer. The server applied exactly the requests the faults let through
+// to it (a lost answer's request was applied). The faults that need the client's
+// timer to run out in real time (request-lost, timeout) stay above the client.
+func TestCampaignFaultsOnTheWire(t *testing.T) {
+	type seen struct{ wire, above int }
+	byKind := map[faults.Kind]*seen{}
+	var wrong []string
+	served := map[*sim.Server]int{} // FolderSyncs each account's server has served so far
+	cfg := soak.Config{Profiles: []sim.Profile{sim.Reexecute}, Seeds: 12, Sessions: 5, FaultRate: 0.5, HTTP: true,
+		Check: func(rep soak.SessionReport) error {
+			// The server served every request but those the faults kept from it:
+			// a dropped, cut or damaged answer, or an X-MS-RP, was served first.
+			n := len(rep.Server.History())
+			want := rep.Requests
+			for _, inj := range rep.Injected {
+				switch inj.Fault.Kind {
+				case faults.KindRequestLost, faults.KindConnectionReset, faults.KindStatus, faults.KindHTTP:
+					want--
+				}
+			}
+			if n-served[rep.Server] != want {
+				wrong = append(wrong, fmt.Sprintf("seed %d session %d: the server served %d requests, want %d of %d (%v)",
+					rep.Seed, rep.Session, n-served[rep.Server], want, rep.Requests, rep.Injected))
+			}
+			served[rep.Server] = n
+			for _, inj := range rep.Injected {
+				k := byKind[inj.Fault.Kind]
+				if k == nil {
+					k = &seen{}
+					byKind[inj.Fault.Kind] = k
+				}
+				if !inj.OnWire {
+					k.above++
+					continue
+				}
+				k.wire++
+				want := map[faults.Kind]string{
+					faults.KindConnectionReset: "got: transport: connection failed",
+					faults.KindResponseLost:    "got: transport: connection failed",
+					faults.KindTruncatedBody:   "got: transport: connection failed (HTTP 200): reading the body",
+					faults.KindCorruptBody:     "got: transport: response body unreadable (HTTP 200)",
+					faults.KindStatus:          fmt.Sprintf("read: server answered status %d ", inj.Fault.Status),
+					faults.KindHTTP:            fmt.Sprintf("read: server answered HTTP %d", inj.Fault.HTTPStatus),
+					faults.KindResetRequested:  "read: server answered status 1 ",
+				}[inj.Fault.Kind]
+				if want == "" || !strings.Contains(inj.Detail, "the client "+want) {
+					wrong = append(wrong, fmt.Sprintf("%v: %s", inj.Fault, inj.Detail))
+				}
+				if inj.Fault.Kind == faults.KindResetRequested && !strings.HasSuffix(inj.Detail, "with X-MS-RP") {
+					wrong = append(wrong, fmt.Sprintf("%v: %s", inj.Fault, inj.Detail))
+				}
+			}
+			return nil
+		}}
+	s, err := soak.Run(context.Background(), cfg)
+	require.NoError(t, err)
+	requireClean(t, s)
+	assert.Empty(t, wrong, "faults the client did not read as what they are")
+	for _, f := range soak.DefaultMenu() {
+		k := byKind[f.Kind]
+		require.NotNil(t, k, "%v never drawn: raise Seeds", f)
+		if f.Kind == faults.KindRequestLost || f.Kind == faults.KindTimeout {
+			assert.Zero(t, k.wire, f.String())
+			assert.Positive(t, k.above, f.String())
+		} else {
+			assert.Positive(t, k.wire, f.String())
+			assert.Zero(t, k.above, f.String())
+		}
+	}
 }
 
 // The same Config gives the same Summary, violations and their audit logs included

@@ -34,8 +34,9 @@ type ProfileSummary struct {
 	// package documentation); they are not counted anywhere else.
 	CleanSyncs int
 	// Requests is the number of FolderSync requests sent; Injected the number that
-	// met a fault that took effect.
-	Requests, Injected int
+	// met a fault that took effect, OnWire the number of those the server performed
+	// on the wire (with HTTP: faults.Wire) rather than the wrapper above the client.
+	Requests, Injected, OnWire int
 	// Resends, Resets and Verifications count transitions: resends after a lost
 	// response, returns to SyncKey 0 (Status 9, X-MS-RP, transient streaks,
 	// verifications), and verifications of a no-change answer after a lost
@@ -128,10 +129,10 @@ func (p ProfileSummary) Percentile(q float64) int {
 // sessions by kind, then the violations kept in detail.
 func (s Summary) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "profile\tsessions\tsynced\tfailed\trequests\tinjected\tresends\tresets\tverifies\trecoveries\trt p50\trt p99\twasted\tdivergences\tviolations\t")
+	fmt.Fprintln(tw, "profile\tsessions\tsynced\tfailed\trequests\tinjected\ton wire\tresends\tresets\tverifies\trecoveries\trt p50\trt p99\twasted\tdivergences\tviolations\t")
 	for _, p := range s.Profiles {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", p.Profile, p.Sessions, p.Synced, p.Failed,
-			p.Requests, p.Injected, p.Resends, p.Resets, p.Verifications, p.Recoveries, p.Percentile(50), p.Percentile(99),
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", p.Profile, p.Sessions, p.Synced, p.Failed,
+			p.Requests, p.Injected, p.OnWire, p.Resends, p.Resets, p.Verifications, p.Recoveries, p.Percentile(50), p.Percentile(99),
 			p.Wasted, p.Divergences, p.Violations)
 	}
 	if err := tw.Flush(); err != nil {

@@ -41,7 +41,9 @@ Flags:
                      http-503-retry-30s, http-500, reset-requested)
   --policy FILE      a policy file (YAML or JSON); default: the default preset
   --http             serve each account's server over loopback HTTP (127.0.0.1) and sync
-                     through the MS-ASHTTP client, the faults wrapping it
+                     through the MS-ASHTTP client; the server performs the faults on the
+                     wire (all but request-lost, timeout and http-451), the "on wire"
+                     column counts them
   --interval D       simulated time between two sessions of an account (default 15m)
   --churn-before-clean-sync
                      let the server change before the clean sync that follows a failed
