@@ -81,7 +81,9 @@ type Stimulus struct {
 	// folder changes, so it does not call for verification (DESIGN rule 3).
 	Preliminary bool `json:"preliminary,omitempty"`
 	// Detail is the transport's error for an outcome without an answer, for the
-	// audit log and the failure's message (transports keep credentials out of it).
+	// audit log and the failure's message (transports keep credentials out of it);
+	// for an answer, what it said beyond its code (a 457's password service, a 451
+	// whose server Autodiscover found).
 	Detail string `json:"detail,omitempty"`
 	// Now is the session clock's time when the stimulus happened.
 	Now time.Time `json:"now"`

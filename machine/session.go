@@ -505,6 +505,10 @@ func replyStimulus(reply *transport.Reply) Stimulus {
 		// MS-ASHTTP 3.1.5.2.4: a 457 may name where the password is changed.
 		st.Detail = "the password can be changed at " + reply.CredentialServiceURL
 	}
+	if reply.Autodiscovered {
+		// MS-ASHTTP 3.1.5.2.2: no X-MS-Location, so the transport ran Autodiscover.
+		st.Detail = "the 451 named no server; Autodiscover found " + reply.Location
+	}
 	return st
 }
 

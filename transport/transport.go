@@ -35,8 +35,12 @@ type Reply struct {
 	HasRetryAfter bool
 	// Throttle is the X-MS-ASThrottle header, surfaced for the audit log.
 	Throttle string
-	// Location is the X-MS-Location header of a 451 redirect.
+	// Location is the X-MS-Location header of a 451 redirect, or, when Autodiscovered,
+	// the URL Autodiscover found for a 451 that named none.
 	Location string
+	// Autodiscovered says the 451 carried no X-MS-Location and the transport ran the
+	// Autodiscover process for Location (MS-ASHTTP 3.1.5.2.2).
+	Autodiscovered bool
 	// RedirectOK says the transport checked Location and can follow it: an https URL
 	// (http only when the transport allows insecure HTTP), not the URL in use, and
 	// (for transport/httpeas) answering OPTIONS as an ActiveSync endpoint. When it is

@@ -97,6 +97,14 @@ type Options struct {
 	// Provisioner runs provisioning when the session asks (default
 	// TwoPhaseProvisioner{}).
 	Provisioner Provisioner
+	// Autodiscover, when set, finds the mailbox's ActiveSync URL when a 451 carries
+	// no X-MS-Location: MS-ASHTTP 3.1.5.2.2 then has the client follow "the full
+	// Autodiscover command process" (MS-ASCMD 2.2.1.1). The URL it returns is
+	// checked as an X-MS-Location would be and reported in Reply.Location with
+	// Reply.Autodiscovered; the session follows it like any redirect. Wrap
+	// autodiscover.Discover. Without it, such a 451 is refused with a reason that says
+	// to run Autodiscover.
+	Autodiscover func(ctx context.Context) (string, error)
 	// Now is the clock for Retry-After dates and re-probing (default time.Now).
 	Now func() time.Time
 }
@@ -380,7 +388,7 @@ func (c *Client) ensureVersion(ctx context.Context) (*transport.Reply, error) {
 		return nil, err
 	}
 	if ex.status != http.StatusOK {
-		return c.reply(ex), nil
+		return c.reply(ctx, ex), nil
 	}
 	return nil, nil
 }
@@ -690,7 +698,7 @@ func (c *Client) FolderSync(ctx context.Context, req *transport.FolderSyncReques
 	if early != nil || err != nil {
 		return early, err
 	}
-	reply := c.reply(ex)
+	reply := c.reply(ctx, ex)
 	if ex.status < 200 || ex.status > 299 {
 		return reply, nil
 	}
@@ -720,9 +728,10 @@ func checkWBXML(ex *exchange) error {
 }
 
 // reply builds the Reply of an answer: the recovery headers, and for a 451
-// whether X-MS-Location passes the redirect rule (ashttp.CheckRedirect). It does no
-// I/O: the new URL is contacted only when the session decides to follow it.
-func (c *Client) reply(ex *exchange) *transport.Reply {
+// whether X-MS-Location passes the redirect rule (ashttp.CheckRedirect). The new URL
+// is contacted only when the session decides to follow it; the only I/O here is
+// Options.Autodiscover, for a 451 without X-MS-Location.
+func (c *Client) reply(ctx context.Context, ex *exchange) *transport.Reply {
 	r := &transport.Reply{HTTPStatus: ex.status, RequestID: ex.id, Throttle: ex.header.Get(ashttp.HeaderThrottle)}
 	if d, ok, err := ashttp.ParseRetryAfter(ex.header.Get(ashttp.HeaderRetryAfter), c.opts.Now()); err == nil && ok {
 		r.RetryAfter, r.HasRetryAfter = d, true
@@ -734,8 +743,24 @@ func (c *Client) reply(ex *exchange) *transport.Reply {
 	_, r.ResetRequested = ex.header[http.CanonicalHeaderKey(ashttp.HeaderRP)]
 	if ex.status == 451 {
 		r.Location = ex.header.Get(ashttp.HeaderLocation)
+		refusal := ""
+		if strings.TrimSpace(r.Location) == "" && c.opts.Autodiscover != nil {
+			// MS-ASHTTP 3.1.5.2.2: "If the server does not provide an X-MS-Location
+			// header in its response to the client, then the full Autodiscover
+			// command process is followed".
+			loc, err := c.opts.Autodiscover(ctx)
+			if err != nil {
+				r.RedirectRefusal = "the 451 has no X-MS-Location, and Autodiscover found no server: " + err.Error()
+				return r
+			}
+			if strings.TrimSpace(loc) == "" {
+				r.RedirectRefusal = "the 451 has no X-MS-Location, and Autodiscover returned no URL"
+				return r
+			}
+			r.Location, r.Autodiscovered, refusal = loc, true, "Autodiscover: "
+		}
 		if _, err := ashttp.CheckRedirect(c.URL(), r.Location, c.opts.AllowInsecureHTTP); err != nil {
-			r.RedirectRefusal = err.Error()
+			r.RedirectRefusal = refusal + err.Error()
 		} else {
 			r.RedirectOK = true
 		}
@@ -758,7 +783,7 @@ func (c *Client) FollowRedirect(ctx context.Context, location string) (*transpor
 		return nil, err
 	}
 	if ex.status != http.StatusOK {
-		return c.reply(ex), nil
+		return c.reply(ctx, ex), nil
 	}
 	if info.Chosen, err = c.negotiate(info.Versions); err != nil {
 		return nil, fmt.Errorf("httpeas: the redirect target %s: %w", u, err)

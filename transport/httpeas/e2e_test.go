@@ -2,10 +2,12 @@ package httpeas_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -477,4 +479,93 @@ func TestE2EUntrustedCertificate(t *testing.T) {
 	assert.Contains(t, err.Error(), "certificate is not trusted")
 	assert.Equal(t, 1, res.Counters.Attempts)
 	assert.Equal(t, 0, srv.Requests())
+}
+
+// MS-ASHTTP 3.1.5.2.2: a 451 without X-MS-Location is followed through Autodiscover
+// (Options.Autodiscover): its URL is checked like an X-MS-Location, recorded, and
+// followed with OPTIONS first; without the option, or when Autodiscover fails, the
+// session fails with ErrRedirect and says why.
+func TestE2ERedirectWithoutLocation(t *testing.T) {
+	var discovered atomic.Int32
+	withDiscovery := func(url string, err error) e2eOpt {
+		return func(o *httpeas.Options, _ *sim.HandlerOptions) {
+			o.Autodiscover = func(context.Context) (string, error) {
+				discovered.Add(1)
+				return url, err
+			}
+		}
+	}
+	t.Run("found and followed", func(t *testing.T) {
+		discovered.Store(0)
+		other := newE2E(t)
+		target := other.http.URL + "/Microsoft-Server-ActiveSync"
+		e := newE2E(t, withDiscovery(target, nil))
+		e.mustSync()
+		other.srv = e.srv // the mailbox moved with its device state
+		other.handler = sim.NewHandler(e.srv, sim.HandlerOptions{Users: map[string]string{testUser: testPass}})
+		other.http.Config.Handler = other.handler
+		e.audit.Reset()
+		e.handler.Inject(sim.HTTPStep{Status: 451})
+		res := e.mustSync()
+		assert.EqualValues(t, 1, discovered.Load())
+		assert.Equal(t, target, res.URL)
+		assert.Equal(t, []string{target}, res.Redirects)
+		assert.Equal(t, []string{"start", "redirect", "backoff_elapsed", "success"}, e.events())
+		assert.Contains(t, e.audit.String(), `"detail":"the 451 named no server; Autodiscover found `+target+`"`)
+		var methods []string
+		for _, ex := range other.handler.Exchanges() {
+			methods = append(methods, ex.Method)
+		}
+		assert.Equal(t, []string{"OPTIONS", "POST"}, methods)
+	})
+	t.Run("a 451 that names a server does not run Autodiscover", func(t *testing.T) {
+		discovered.Store(0)
+		e := newE2E(t, withDiscovery("https://never.example/eas", nil))
+		e.mustSync()
+		e.handler.Inject(sim.HTTPStep{Status: 451, Location: e.client.URL()})
+		_, err := e.sync()
+		assert.ErrorIs(t, err, machine.ErrRedirect)
+		assert.Contains(t, err.Error(), "redirect loop")
+		assert.Zero(t, discovered.Load())
+	})
+	for _, tc := range []struct {
+		name string
+		url  string
+		err  error
+		want string
+	}{
+		{"Autodiscover fails", "", errors.New("autodiscover: no candidate answered with settings"),
+			"the 451 has no X-MS-Location, and Autodiscover found no server: autodiscover: no candidate answered with settings"},
+		{"Autodiscover returns nothing", "", nil, "Autodiscover returned no URL"},
+		{"Autodiscover names plain HTTP", "http://eas.example.com/Microsoft-Server-ActiveSync", nil, "Autodiscover: ashttp: not following the 451 redirect"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newE2E(t, withDiscovery(tc.url, tc.err))
+			e.mustSync()
+			if strings.HasPrefix(tc.url, "http:") {
+				// A client on TLS that does not allow insecure HTTP.
+				tlsSrv := httptest.NewTLSServer(e.handler)
+				defer tlsSrv.Close()
+				opts := httpeas.Options{URL: tlsSrv.URL, User: testUser, Password: testPass, DeviceID: "E2E1", HTTPClient: tlsSrv.Client(),
+					Autodiscover: func(context.Context) (string, error) { return tc.url, nil }}
+				c, err := httpeas.New(opts)
+				require.NoError(t, err)
+				e.client = c
+				e.handler.Inject(sim.HTTPStep{})
+			}
+			e.handler.Inject(sim.HTTPStep{Status: 451})
+			_, err := e.sync()
+			assert.ErrorIs(t, err, machine.ErrRedirect)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), testPass)
+		})
+	}
+	t.Run("without the option the reason says to run Autodiscover", func(t *testing.T) {
+		e := newE2E(t)
+		e.mustSync()
+		e.handler.Inject(sim.HTTPStep{Status: 451})
+		_, err := e.sync()
+		assert.ErrorIs(t, err, machine.ErrRedirect)
+		assert.Contains(t, err.Error(), "run Autodiscover")
+	})
 }

@@ -134,7 +134,7 @@ func (c *Client) Provision(ctx context.Context) (*transport.ProvisionResult, err
 		if early != nil {
 			return &ProvisionAnswer{Reply: early}, nil
 		}
-		ans := &ProvisionAnswer{Reply: c.reply(ex)}
+		ans := &ProvisionAnswer{Reply: c.reply(ctx, ex)}
 		if ex.status != 200 {
 			return ans, nil
 		}
