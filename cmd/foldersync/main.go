@@ -24,7 +24,8 @@ Usage:
   foldersync demo [flags]                  run sessions against the simulated server through faults
                                            and show every transition (--help for the flags)
   foldersync sync --url URL --user USER    one FolderSync session against a real server; the state is
-                                           kept under --state (--help for the flags)
+  foldersync sync --email ADDRESS          kept under --state; with --email, Autodiscover finds the
+                                           server (--help for the flags)
   foldersync soak [flags]                  a seeded fault campaign against the simulated server, checking
                                            every session (--help for the flags)
   foldersync captures                      decode and explain real captured FolderSync exchanges

@@ -9,19 +9,23 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/easkit/foldersync/hierarchy"
 	"github.com/easkit/foldersync/machine"
 	"github.com/easkit/foldersync/policy"
 	"github.com/easkit/foldersync/states"
+	"github.com/easkit/foldersync/transport/ashttp"
+	"github.com/easkit/foldersync/transport/autodiscover"
 	"github.com/easkit/foldersync/transport/httpeas"
 )
 
-const syncUsage = `Usage: foldersync sync --url URL --user USER [flags]
+const syncUsage = `Usage: foldersync sync (--url URL | --email ADDRESS) [--user USER] [flags]
 
 Runs one FolderSync session against a real Exchange ActiveSync server, stores the
 hierarchy and SyncKey under --state (the next run continues from them), appends every
@@ -30,7 +34,13 @@ transition to the audit log, and prints the outcome and the folder tree. Exit st
 
 Flags:
   --url URL            the ActiveSync endpoint, e.g. https://mail.example.com/Microsoft-Server-ActiveSync
-  --user USER          the logon name
+  --email ADDRESS      the mailbox's address: without --url, Autodiscover (MS-ASCMD 2.2.1.1) finds the
+                       endpoint on the first run; with it too, a 451 that names no server, and a 401 or
+                       403, run Autodiscover again (MS-ASHTTP 3.1.5.2)
+  --autodiscover-url URL
+                       ask this Autodiscover endpoint only, instead of the ones derived from the
+                       address's domain (https://DOMAIN/autodiscover/autodiscover.xml, ...)
+  --user USER          the logon name (default: the --email address)
   --password-env VAR   the environment variable holding the password (default FOLDERSYNC_PASSWORD);
                        the password is never read from the command line
   --device-id ID       the device id the server keeps state for (default: made once, stored in --state)
@@ -46,6 +56,9 @@ Flags:
   --insecure-http      allow a plain http:// URL (credentials in the clear: loopback tests only)
   --timeout D          give up the whole session after D (default: none beyond the policy's
                        budgets, max_attempts and backoff.max_elapsed)
+
+Example, with Autodiscover:
+  FOLDERSYNC_PASSWORD=... foldersync sync --email alice@example.com --state ~/.foldersync/alice
 
 Example (a local SOGo started by ../shared/servers/sogo/start.sh):
   FOLDERSYNC_PASSWORD=alice-pass go run ./cmd/foldersync sync \
@@ -79,6 +92,8 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, syncUsage) }
 	rawURL := fs.String("url", "", "")
+	email := fs.String("email", "", "")
+	autodiscoverURL := fs.String("autodiscover-url", "", "")
 	user := fs.String("user", "", "")
 	passwordEnv := fs.String("password-env", "FOLDERSYNC_PASSWORD", "")
 	deviceID := fs.String("device-id", "", "")
@@ -100,13 +115,22 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "foldersync sync: "+format+"\n", a...)
 		return code
 	}
+	if *user == "" {
+		*user = *email
+	}
 	switch {
 	case fs.NArg() > 0:
 		return fail(2, "unexpected argument %q (see --help)", fs.Arg(0))
-	case *rawURL == "":
-		return fail(2, "--url is required (the ActiveSync endpoint, e.g. https://mail.example.com/Microsoft-Server-ActiveSync)")
+	case *rawURL == "" && *email == "":
+		return fail(2, "--url or --email is required (the ActiveSync endpoint, e.g. https://mail.example.com/Microsoft-Server-ActiveSync, or the mailbox's address for Autodiscover)")
+	case *autodiscoverURL != "" && *email == "":
+		return fail(2, "--autodiscover-url needs --email: Autodiscover looks a mailbox up by its address")
 	case *user == "":
 		return fail(2, "--user is required")
+	}
+	given := *rawURL
+	if given == "" {
+		given = "autodiscover:" + *email // the state belongs to the account, wherever it is served
 	}
 	password := os.Getenv(*passwordEnv)
 	if password == "" {
@@ -126,13 +150,13 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(1, "%v", err)
 	}
-	if ep.User != "" && (ep.User != *user || ep.Given != *rawURL) {
+	if ep.User != "" && (ep.User != *user || ep.Given != given) {
 		// SOGo never compares SyncKeys: another account's key would be answered
 		// "no changes", and that account's folders shown as this one's.
 		return fail(2, "%s holds the state of %s at %s, not of %s at %s: give each account its own --state directory",
-			*stateDir, ep.User, ep.Given, *user, *rawURL)
+			*stateDir, ep.User, ep.Given, *user, given)
 	}
-	ep = ep.merge(*rawURL, *user, *deviceID, *deviceType, *protocol)
+	ep = ep.merge(given, *user, *deviceID, *deviceType, *protocol)
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "base64-query" {
 			ep.Base64Query = *base64Query
@@ -141,14 +165,59 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 	if ep.DeviceID == "" {
 		ep.DeviceID = newDeviceID()
 	}
-	client, err := httpeas.New(httpeas.Options{
-		URL: ep.URL, User: ep.User, Password: password, DeviceID: ep.DeviceID, DeviceType: ep.DeviceType,
-		ProtocolVersion: *protocol, Base64Query: ep.Base64Query, PolicyKey: ep.PolicyKey, AllowInsecureHTTP: *insecure,
-	})
+
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer cancel()
+	if *timeout > 0 {
+		var cancelTimeout context.CancelFunc
+		ctx, cancelTimeout = context.WithTimeout(ctx, *timeout)
+		defer cancelTimeout()
+	}
+
+	var discover func(ctx context.Context) (*autodiscover.Result, error)
+	if *email != "" {
+		ad := autodiscover.Options{Email: *email, User: *user, Password: password, AllowInsecureHTTP: *insecure}
+		if *autodiscoverURL != "" {
+			ad.Endpoints = []string{*autodiscoverURL}
+		}
+		discover = func(ctx context.Context) (*autodiscover.Result, error) {
+			res, err := autodiscover.Discover(ctx, ad)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(stdout, "autodiscover: %s is served at %s (%d endpoints asked)\n", res.Email, res.URL, len(res.Attempts))
+			return res, nil
+		}
+	}
+	if ep.URL == "" { // an account given by --email alone, on its first run
+		res, err := discover(ctx)
+		if err != nil {
+			return fail(1, "%v\n(give the endpoint with --url if you know it)", err)
+		}
+		ep.URL = res.URL
+	}
+	newClient := func(url string) (*httpeas.Client, error) {
+		opts := httpeas.Options{
+			URL: url, User: ep.User, Password: password, DeviceID: ep.DeviceID, DeviceType: ep.DeviceType,
+			ProtocolVersion: *protocol, Base64Query: ep.Base64Query, PolicyKey: ep.PolicyKey, AllowInsecureHTTP: *insecure,
+		}
+		if discover != nil {
+			// MS-ASHTTP 3.1.5.2.2: a 451 without X-MS-Location is followed through Autodiscover.
+			opts.Autodiscover = func(ctx context.Context) (string, error) {
+				res, err := discover(ctx)
+				if err != nil {
+					return "", err
+				}
+				return res.URL, nil
+			}
+		}
+		return httpeas.New(opts)
+	}
+	client, err := newClient(ep.URL)
 	if err != nil {
 		return fail(2, "%v", err)
 	}
-	defer client.Close()
+	defer func() { client.Close() }()
 	store, err := hierarchy.OpenFileStore(filepath.Join(*stateDir, "hierarchy"))
 	if err != nil {
 		return fail(1, "%v", err)
@@ -162,43 +231,61 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 	}
 	defer af.Close()
 
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer cancel()
-	if *timeout > 0 {
-		var cancelTimeout context.CancelFunc
-		ctx, cancelTimeout = context.WithTimeout(ctx, *timeout)
-		defer cancelTimeout()
-	}
-
-	start := time.Now()
-	sessionID := "sync-" + start.UTC().Format("20060102T150405.000Z")
-	fmt.Fprintf(stdout, "foldersync sync: %s as %s, device %s, state in %s\n", ep.URL, ep.User, ep.DeviceID, *stateDir)
-	fmt.Fprintf(stdout, "  %2s  %-8s %-40s %-26s %-11s %s\n", "#", "time", "state -event-> state", "classified as", "wait", "why")
-	sess, err := machine.New(machine.Config{
-		Transport: client, Store: store, Policy: pol, SessionID: sessionID,
-		Audit: machine.NewJSONLines(af), Observer: table{out: stdout, start: start},
-		PriorResets: ep.Resets,
-	})
-	if err != nil {
-		return fail(2, "%v", err)
-	}
-	res, syncErr := sess.Sync(ctx)
 	inherited := len(ep.Resets)
-	if res != nil {
-		ep.PolicyKey = client.PolicyKey()
-		ep.Protocol = client.ProtocolVersion()
-		if res.URL != "" && res.State == states.Synced {
-			// MS-ASHTTP 3.1.5.2.2: later requests use the new URL; kept only once a
-			// session has synced there.
-			ep.URL = res.URL
+	run := func(client *httpeas.Client) (*machine.Result, error) {
+		start := time.Now()
+		sessionID := "sync-" + start.UTC().Format("20060102T150405.000Z")
+		fmt.Fprintf(stdout, "foldersync sync: %s as %s, device %s, state in %s\n", client.URL(), ep.User, ep.DeviceID, *stateDir)
+		fmt.Fprintf(stdout, "  %2s  %-8s %-40s %-26s %-11s %s\n", "#", "time", "state -event-> state", "classified as", "wait", "why")
+		sess, err := machine.New(machine.Config{
+			Transport: client, Store: store, Policy: pol, SessionID: sessionID,
+			Audit: machine.NewJSONLines(af), Observer: table{out: stdout, start: start},
+			PriorResets: ep.Resets,
+		})
+		if err != nil {
+			return nil, usageError{err}
 		}
-		// Counters.Resets holds the inherited resets and this session's.
-		ep.Resets = recentResets(res.Counters.Resets, pol, time.Now())
+		res, syncErr := sess.Sync(ctx)
+		if res != nil {
+			ep.PolicyKey = client.PolicyKey()
+			ep.Protocol = client.ProtocolVersion()
+			if res.URL != "" && res.State == states.Synced {
+				// MS-ASHTTP 3.1.5.2.2: later requests use the new URL; kept only once a
+				// session has synced there.
+				ep.URL = res.URL
+			}
+			// Counters.Resets holds the inherited resets and this session's.
+			ep.Resets = recentResets(res.Counters.Resets, pol, time.Now())
+		}
+		return res, syncErr
+	}
+	res, syncErr := run(client)
+	if res != nil && discover != nil && (errors.Is(syncErr, machine.ErrAuth) || errors.Is(syncErr, machine.ErrDenied)) {
+		// MS-ASHTTP 3.1.5.2.1: after a 401 or 403 the client SHOULD send an
+		// Autodiscover request: the mailbox may have moved to a server that knows
+		// the account. One more session, only if Autodiscover names another server.
+		fmt.Fprintf(stdout, "  => %s: %v\n", res.State, syncErr)
+		fmt.Fprintln(stdout, "  asking Autodiscover whether the mailbox has moved (MS-ASHTTP 3.1.5.2.1)")
+		if found, err := discover(ctx); err != nil {
+			fmt.Fprintf(stdout, "  autodiscover after the refusal: %v\n", err)
+		} else if sameEndpoint(found.URL, client.URL()) {
+			fmt.Fprintln(stdout, "  autodiscover names the same server: the refusal stands")
+		} else if next, err := newClient(found.URL); err != nil {
+			fmt.Fprintf(stdout, "  autodiscover named %s, which cannot be used: %v\n", found.URL, err)
+		} else {
+			client.Close()
+			client = next
+			ep.URL = found.URL
+			res, syncErr = run(client)
+		}
 	}
 	if err := saveEndpoint(*stateDir, ep); err != nil {
 		fmt.Fprintf(stderr, "foldersync sync: warning: %v\n", err)
 	}
 	if res == nil {
+		if errors.As(syncErr, new(usageError)) {
+			return fail(2, "%v", syncErr)
+		}
 		return fail(1, "%v", syncErr)
 	}
 	for _, w := range res.Warnings {
@@ -226,6 +313,9 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 func (ep endpoint) merge(rawURL, user, deviceID, deviceType, protocol string) endpoint {
 	if ep.Given != rawURL || ep.URL == "" {
 		ep.URL, ep.Given = rawURL, rawURL
+		if strings.HasPrefix(rawURL, "autodiscover:") {
+			ep.URL = "" // Autodiscover finds it
+		}
 	}
 	ep.User = user
 	if deviceID != "" {
@@ -294,3 +384,15 @@ func recentResets(resets []time.Time, pol policy.Policy, now time.Time) []time.T
 	}
 	return out
 }
+
+// sameEndpoint reports whether two endpoint URLs name the same server and path.
+func sameEndpoint(a, b string) bool {
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	return errA == nil && errB == nil && ashttp.SameEndpoint(ua, ub)
+}
+
+// usageError is a session that could not be set up from the flags (exit status 2).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/easkit/foldersync/transport/autodiscover"
 	"github.com/easkit/foldersync/transport/sim"
 )
 
@@ -19,7 +22,8 @@ func TestSyncUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"sync"}, "--url is required"},
+		{[]string{"sync"}, "--url or --email is required"},
+		{[]string{"sync", "--url", "https://x/eas", "--user", "u", "--autodiscover-url", "https://x/autodiscover/autodiscover.xml"}, "--autodiscover-url needs --email"},
 		{[]string{"sync", "--url", "https://x/eas"}, "--user is required"},
 		{[]string{"sync", "--url", "https://x/eas", "--user", "u"}, "FOLDERSYNC_PASSWORD is empty"},
 		{[]string{"sync", "--url", "https://x/eas", "--user", "u", "extra"}, "unexpected argument"},
@@ -138,4 +142,101 @@ func TestSyncCommandAgainstSim(t *testing.T) {
 	code, _, errOut = runCLI(t, nil, "sync", "--url", h.URL+"/Microsoft-Server-ActiveSync", "--user", "someone-else", "--state", state, "--insecure-http")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "give each account its own --state directory")
+}
+
+// autodiscoverServer answers every Autodiscover request with the MobileSync URL
+// *target, and counts the requests.
+func autodiscoverServer(t *testing.T, target *string, hits *int) string {
+	t.Helper()
+	ad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		*hits++
+		body, _ := io.ReadAll(r.Body)
+		req, err := autodiscover.ParseRequest(body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		out, err := autodiscover.MarshalResponse(&autodiscover.Response{Culture: "en:us", Email: req.Email,
+			Servers: []autodiscover.Server{{Type: autodiscover.TypeMobileSync, URL: *target, Name: *target}}})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write(out)
+	}))
+	t.Cleanup(ad.Close)
+	return ad.URL + "/autodiscover/autodiscover.xml"
+}
+
+// --email: the first run finds the endpoint with Autodiscover and keeps it; the
+// next runs use it without asking again. When the server then refuses the
+// account (a 401: the mailbox moved), Autodiscover is asked again and the session
+// runs once more at the server it names (MS-ASHTTP 3.1.5.2.1); a 451 that names no
+// server is followed the same way (3.1.5.2.2).
+func TestSyncCommandWithAutodiscover(t *testing.T) {
+	const email, password = "u@example.test", "pw-123456"
+	srv := sim.New(sim.Replay, sim.WithFolders(sim.DefaultFolders()...))
+	newEAS := func(pw string) (*httptest.Server, *sim.Handler) {
+		h := sim.NewHandler(srv, sim.HandlerOptions{Users: map[string]string{email: pw}})
+		s := httptest.NewServer(h)
+		t.Cleanup(s.Close)
+		return s, h
+	}
+	a, _ := newEAS(password)
+	target, hits := a.URL+"/Microsoft-Server-ActiveSync", 0
+	adURL := autodiscoverServer(t, &target, &hits)
+	t.Setenv("FOLDERSYNC_PASSWORD", password)
+	state := t.TempDir()
+	args := []string{"sync", "--email", email, "--autodiscover-url", adURL, "--state", state, "--insecure-http"}
+
+	code, out, errOut := runCLI(t, nil, args...)
+	require.Equal(t, 0, code, "%s\n%s", out, errOut)
+	assert.Contains(t, out, "autodiscover: "+email+" is served at "+target+" (1 endpoints asked)")
+	assert.Contains(t, out, "=> synced after 1 requests")
+	ep, err := loadEndpoint(state)
+	require.NoError(t, err)
+	assert.Equal(t, target, ep.URL)
+	assert.Equal(t, "autodiscover:"+email, ep.Given)
+	assert.Equal(t, email, ep.User, "--user defaults to the address")
+
+	code, out, errOut = runCLI(t, nil, args...)
+	require.Equal(t, 0, code, "%s\n%s", out, errOut)
+	assert.NotContains(t, out, "autodiscover:")
+	assert.Equal(t, 1, hits, "the stored endpoint is used")
+
+	// The mailbox moves to b; a no longer knows the password.
+	b, _ := newEAS(password)
+	a.Config.Handler = sim.NewHandler(srv, sim.HandlerOptions{Users: map[string]string{email: "changed-elsewhere"}})
+	target = b.URL + "/Microsoft-Server-ActiveSync"
+	code, out, errOut = runCLI(t, nil, args...)
+	require.Equal(t, 0, code, "%s\n%s", out, errOut)
+	assert.Contains(t, out, "=> failed: ")
+	assert.Contains(t, out, "autodiscover: "+email+" is served at "+target)
+	assert.Contains(t, out, "foldersync sync: "+target)
+	ep, err = loadEndpoint(state)
+	require.NoError(t, err)
+	assert.Equal(t, target, ep.URL, "the new server is kept")
+	assert.NotContains(t, out+errOut, password)
+
+	// A 401 where Autodiscover names the same server: the refusal stands.
+	bHandler := sim.NewHandler(srv, sim.HandlerOptions{Users: map[string]string{email: "changed-again"}})
+	b.Config.Handler = bHandler
+	code, out, _ = runCLI(t, nil, args...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "autodiscover names the same server: the refusal stands")
+
+	// A 451 without X-MS-Location: the mailbox moves to c, found by Autodiscover.
+	bHandler = sim.NewHandler(srv, sim.HandlerOptions{Users: map[string]string{email: password}})
+	b.Config.Handler = bHandler
+	c, _ := newEAS(password)
+	target = c.URL + "/Microsoft-Server-ActiveSync"
+	bHandler.Inject(sim.HTTPStep{}, sim.HTTPStep{Status: 451}) // OPTIONS, then the FolderSync
+	code, out, errOut = runCLI(t, nil, args...)
+	require.Equal(t, 0, code, "%s\n%s", out, errOut)
+	assert.Contains(t, out, "-redirect->")
+	assert.Contains(t, out, "followed a 451 redirect to "+target)
+	ep, err = loadEndpoint(state)
+	require.NoError(t, err)
+	assert.Equal(t, target, ep.URL)
 }
