@@ -39,18 +39,8 @@ func FuzzParseResponse(f *testing.F) {
 			}
 			return
 		}
-		n := 0
-		if r.Redirect != "" {
-			n++
-		}
-		if len(r.Servers) > 0 {
-			n++
-		}
-		if r.Error != nil {
-			n++
-		}
-		if n != 1 {
-			t.Fatalf("%d of Redirect, Servers and Error: %+v", n, r)
+		if err := r.Check(); err != nil {
+			t.Fatalf("%v: %+v", err, r)
 		}
 		out, err := autodiscover.MarshalResponse(r)
 		if err != nil {

@@ -58,6 +58,27 @@ type Response struct {
 	Error *ServerError
 }
 
+// Check reports whether r carries exactly one of Redirect, Servers and Error, as
+// Response/Action does (an xs:choice in MS-ASCMD 6.2, AutodiscoverMobileSync.xsd);
+// ParseResponse never returns one that
+// does not.
+func (r *Response) Check() error {
+	n := 0
+	if r.Redirect != "" {
+		n++
+	}
+	if len(r.Servers) > 0 {
+		n++
+	}
+	if r.Error != nil {
+		n++
+	}
+	if n != 1 {
+		return fmt.Errorf("a Response carries exactly one of Redirect, Servers and Error, not %d", n)
+	}
+	return nil
+}
+
 // Server is one Settings/Server element (MS-ASCMD 2.2.3.164).
 type Server struct {
 	Type       string // TypeMobileSync or TypeCertEnroll (2.2.3.186.1)
@@ -238,18 +259,8 @@ func MarshalResponse(r *Response) ([]byte, error) {
 	if r == nil {
 		return nil, errors.New("autodiscover: MarshalResponse: nil Response")
 	}
-	n := 0
-	if r.Redirect != "" {
-		n++
-	}
-	if len(r.Servers) > 0 {
-		n++
-	}
-	if r.Error != nil {
-		n++
-	}
-	if n != 1 {
-		return nil, fmt.Errorf("autodiscover: MarshalResponse: a Response carries exactly one of Redirect, Servers and Error, not %d", n)
+	if err := r.Check(); err != nil {
+		return nil, fmt.Errorf("autodiscover: MarshalResponse: %w", err)
 	}
 	w := &xmlWriter{}
 	w.raw("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n")
