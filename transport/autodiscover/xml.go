@@ -60,8 +60,7 @@ type Response struct {
 
 // Check reports whether r carries exactly one of Redirect, Servers and Error, as
 // Response/Action does (an xs:choice in MS-ASCMD 6.2, AutodiscoverMobileSync.xsd);
-// ParseResponse never returns one that
-// does not.
+// ParseResponse never returns one that does not.
 func (r *Response) Check() error {
 	n := 0
 	if r.Redirect != "" {
