@@ -232,9 +232,13 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 	defer af.Close()
 
 	inherited := len(ep.Resets)
+	sessions := 0
 	run := func(client *httpeas.Client) (*machine.Result, error) {
 		start := time.Now()
 		sessionID := "sync-" + start.UTC().Format("20060102T150405.000Z")
+		if sessions++; sessions > 1 { // the run after Autodiscover: its own id in the audit log
+			sessionID += fmt.Sprintf("-%d", sessions)
+		}
 		fmt.Fprintf(stdout, "foldersync sync: %s as %s, device %s, state in %s\n", client.URL(), ep.User, ep.DeviceID, *stateDir)
 		fmt.Fprintf(stdout, "  %2s  %-8s %-40s %-26s %-11s %s\n", "#", "time", "state -event-> state", "classified as", "wait", "why")
 		sess, err := machine.New(machine.Config{
