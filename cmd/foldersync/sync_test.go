@@ -239,4 +239,9 @@ func TestSyncCommandWithAutodiscover(t *testing.T) {
 	ep, err = loadEndpoint(state)
 	require.NoError(t, err)
 	assert.Equal(t, target, ep.URL)
+
+	// Every session of the account, the reruns after Autodiscover included, replays.
+	code, out, errOut = runCLI(t, nil, "replay", filepath.Join(state, "audit.jsonl"))
+	require.Equal(t, 0, code, "%s\n%s", out, errOut)
+	assert.Contains(t, out, "6 sessions") // 2 runs, 401 and the rerun, 401 again, the 451
 }
