@@ -82,7 +82,7 @@ func CheckRedirect(current, location string, allowInsecure bool) (*url.URL, erro
 		return nil, &RedirectError{Location: location, Reason: fmt.Sprintf(format, args...)}
 	}
 	if strings.TrimSpace(location) == "" {
-		return refuse("the 451 has no X-MS-Location; run Autodiscover to find the mailbox's server (MS-ASHTTP 3.1.5.2.2)")
+		return refuse("the 451 has no X-MS-Location; run Autodiscover to find the mailbox's server (MS-ASHTTP 3.1.5.2.2): set httpeas.Options.Autodiscover, or give foldersync sync --email")
 	}
 	u, err := url.Parse(strings.TrimSpace(location))
 	if err != nil {
