@@ -233,6 +233,21 @@ func TestDefaultStepThreeLeadsToSettings(t *testing.T) {
 	assert.Contains(t, res.Attempts[2].Outcome, "already tried: not followed")
 }
 
+// The derived search ignores AllowInsecureHTTP: step 3's unauthenticated answer
+// cannot send the credentials to a plain-HTTP URL.
+func TestDefaultSearchNeverPlainHTTP(t *testing.T) {
+	f := &fakeNet{t: t, answers: map[string]func(*http.Request) *http.Response{
+		step3: status(302, "Location", "http://evil.example.net/autodiscover/autodiscover.xml"),
+		"POST http://evil.example.net/autodiscover/autodiscover.xml": answer(settingsFor("chris@example.com")),
+	}}
+	opts := f.options("chris@example.com")
+	opts.AllowInsecureHTTP = true
+	res, err := autodiscover.Discover(context.Background(), opts)
+	require.ErrorIs(t, err, autodiscover.ErrInsecure)
+	assert.NotContains(t, f.requests(), "POST http://evil.example.net/autodiscover/autodiscover.xml")
+	assert.Contains(t, res.Attempts[2].Outcome, "plain HTTP")
+}
+
 // ConfirmRedirect is asked before the credentials follow step 3's redirect; a
 // refusal skips it (no request reaches the target) and the search goes on.
 func TestDefaultStepThreeConfirm(t *testing.T) {

@@ -52,7 +52,8 @@ type Options struct {
 	// AllowInsecureHTTP permits http:// Endpoints, redirects to http:// and an
 	// http:// MobileSync URL. The credentials then cross the network in the
 	// clear: use it only for a test server on loopback. Without it such URLs are
-	// refused with ErrInsecure.
+	// refused with ErrInsecure. It applies only with Endpoints: the search derived
+	// from the address never follows or uses plain HTTP.
 	AllowInsecureHTTP bool
 	// MaxRedirects caps the redirects of one search, Action/Redirect and HTTP
 	// 3xx counted together (default, and for 0 or less, 10).
@@ -174,6 +175,12 @@ func newDiscoverer(opts Options) (*discoverer, error) {
 	}
 	if opts.User == "" {
 		opts.User = opts.Email
+	}
+	if len(opts.Endpoints) == 0 {
+		// The derived search never takes plain HTTP: its candidates come from DNS and
+		// from an unauthenticated plain-HTTP answer (step 3), which anyone on the path
+		// can forge; AllowInsecureHTTP is for Endpoints the caller chose.
+		opts.AllowInsecureHTTP = false
 	}
 	if opts.MaxRedirects <= 0 {
 		opts.MaxRedirects = DefaultMaxRedirects
