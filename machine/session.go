@@ -391,7 +391,7 @@ func (s *Session) act(step Step, stim Stimulus, pending *actions, res *Result) {
 // classified, or no answer (the redirect stays pending and is tried again).
 func (s *Session) redirect(ctx context.Context, pending *actions, res *Result) (*Stimulus, string) {
 	r, _ := transport.Find[transport.Redirector](s.cfg.Transport)
-	rctx, cancel := context.WithTimeout(ctx, s.cfg.Policy.RequestTimeout(0))
+	rctx, cancel := context.WithTimeoutCause(ctx, s.cfg.Policy.RequestTimeout(0), transport.ErrRequestDeadline)
 	defer cancel()
 	reply, err := r.FollowRedirect(rctx, pending.redirect)
 	if err != nil {
@@ -424,7 +424,7 @@ func (s *Session) redirect(ctx context.Context, pending *actions, res *Result) (
 // pending, so the resend provisions first.
 func (s *Session) provision(ctx context.Context, c *Counters, pending *actions, res *Result) (*Stimulus, string) {
 	p, _ := transport.Find[transport.Provisioner](s.cfg.Transport)
-	rctx, cancel := context.WithTimeout(ctx, s.cfg.Policy.RequestTimeout(c.Resends))
+	rctx, cancel := context.WithTimeoutCause(ctx, s.cfg.Policy.RequestTimeout(c.Resends), transport.ErrRequestDeadline)
 	defer cancel()
 	pr, err := p.Provision(rctx)
 	if err == nil && pr == nil {
@@ -517,7 +517,7 @@ func replyStimulus(reply *transport.Reply) Stimulus {
 // reconciled) on a copy of the tree, ready to be stored with the new key.
 func (s *Session) roundTrip(ctx context.Context, sent string, tree *hierarchy.Tree, reset bool, c *Counters, res *Result) (Stimulus, func() error, string) {
 	cfg := s.cfg
-	rctx, cancel := context.WithTimeout(ctx, cfg.Policy.RequestTimeout(c.Resends))
+	rctx, cancel := context.WithTimeoutCause(ctx, cfg.Policy.RequestTimeout(c.Resends), transport.ErrRequestDeadline)
 	defer cancel()
 	reply, err := cfg.Transport.FolderSync(rctx, &transport.FolderSyncRequest{SyncKey: sent})
 	if err == nil && reply == nil {

@@ -58,6 +58,13 @@ type Reply struct {
 	RequestID string
 }
 
+// ErrRequestDeadline is the cause (context.Cause) a session gives a request's
+// context when the request's own time budget (the policy's request timeout) runs
+// out, as distinct from the session's context ending. A transport that does more
+// than the request on the session's behalf (Autodiscover for a 451) tells the two
+// apart with it: the first is the request's limit, the second the session's.
+var ErrRequestDeadline = errors.New("transport: the request's timeout elapsed")
+
 // Redirector is a Transport that can move to the URL a 451 names (MS-ASHTTP
 // 3.1.5.2.2: "all subsequent requests SHOULD use the URL specified within the
 // X-MS-Location header"). The session calls FollowRedirect only when its table takes

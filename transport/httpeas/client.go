@@ -105,6 +105,11 @@ type Options struct {
 	// autodiscover.Discover. Without it, such a 451 is refused with a reason that says
 	// to run Autodiscover.
 	Autodiscover func(ctx context.Context) (string, error)
+	// AutodiscoverTimeout bounds one Autodiscover search (default 2 minutes). The
+	// search has its own budget: the request's timeout, partly spent on the
+	// request, would cut a search of up to four endpoints short. The session's end
+	// (cancelled, or its own deadline) stops it all the same.
+	AutodiscoverTimeout time.Duration
 	// Now is the clock for Retry-After dates and re-probing (default time.Now).
 	Now func() time.Time
 }
@@ -128,6 +133,9 @@ type Client struct {
 	tokMu sync.Mutex
 	tok   string // the Bearer token in use
 }
+
+// DefaultAutodiscoverTimeout is the default budget of one Autodiscover search.
+const DefaultAutodiscoverTimeout = 2 * time.Minute
 
 // DefaultMaxResponseBytes is the default cap on a response body.
 const DefaultMaxResponseBytes = 64 << 20
@@ -177,6 +185,9 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.ReprobeInterval <= 0 {
 		opts.ReprobeInterval = 24 * time.Hour
+	}
+	if opts.AutodiscoverTimeout <= 0 {
+		opts.AutodiscoverTimeout = DefaultAutodiscoverTimeout
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -388,7 +399,7 @@ func (c *Client) ensureVersion(ctx context.Context) (*transport.Reply, error) {
 		return nil, err
 	}
 	if ex.status != http.StatusOK {
-		return c.reply(ctx, ex), nil
+		return c.reply(ctx, ex, true)
 	}
 	return nil, nil
 }
@@ -698,9 +709,9 @@ func (c *Client) FolderSync(ctx context.Context, req *transport.FolderSyncReques
 	if early != nil || err != nil {
 		return early, err
 	}
-	reply := c.reply(ctx, ex)
-	if ex.status < 200 || ex.status > 299 {
-		return reply, nil
+	reply, err := c.reply(ctx, ex, true)
+	if err != nil || ex.status < 200 || ex.status > 299 {
+		return reply, err
 	}
 	if err := checkWBXML(ex); err != nil {
 		return nil, err
@@ -730,8 +741,9 @@ func checkWBXML(ex *exchange) error {
 // reply builds the Reply of an answer: the recovery headers, and for a 451
 // whether X-MS-Location passes the redirect rule (ashttp.CheckRedirect). The new URL
 // is contacted only when the session decides to follow it; the only I/O here is
-// Options.Autodiscover, for a 451 without X-MS-Location.
-func (c *Client) reply(ctx context.Context, ex *exchange) *transport.Reply {
+// Options.Autodiscover, for a 451 without X-MS-Location when discover is set. The
+// error is the session's context, when it ended during Autodiscover.
+func (c *Client) reply(ctx context.Context, ex *exchange, discover bool) (*transport.Reply, error) {
 	r := &transport.Reply{HTTPStatus: ex.status, RequestID: ex.id, Throttle: ex.header.Get(ashttp.HeaderThrottle)}
 	if d, ok, err := ashttp.ParseRetryAfter(ex.header.Get(ashttp.HeaderRetryAfter), c.opts.Now()); err == nil && ok {
 		r.RetryAfter, r.HasRetryAfter = d, true
@@ -744,18 +756,21 @@ func (c *Client) reply(ctx context.Context, ex *exchange) *transport.Reply {
 	if ex.status == 451 {
 		r.Location = ex.header.Get(ashttp.HeaderLocation)
 		refusal := ""
-		if strings.TrimSpace(r.Location) == "" && c.opts.Autodiscover != nil {
+		if strings.TrimSpace(r.Location) == "" && c.opts.Autodiscover != nil && discover {
 			// MS-ASHTTP 3.1.5.2.2: "If the server does not provide an X-MS-Location
 			// header in its response to the client, then the full Autodiscover
 			// command process is followed".
-			loc, err := c.opts.Autodiscover(ctx)
+			loc, err := c.autodiscover(ctx)
+			if err != nil && sessionEnded(ctx) {
+				return nil, ctx.Err()
+			}
 			if err != nil {
 				r.RedirectRefusal = "the 451 has no X-MS-Location, and Autodiscover found no server: " + err.Error()
-				return r
+				return r, nil
 			}
 			if strings.TrimSpace(loc) == "" {
 				r.RedirectRefusal = "the 451 has no X-MS-Location, and Autodiscover returned no URL"
-				return r
+				return r, nil
 			}
 			r.Location, r.Autodiscovered, refusal = loc, true, "Autodiscover: "
 		}
@@ -765,7 +780,29 @@ func (c *Client) reply(ctx context.Context, ex *exchange) *transport.Reply {
 			r.RedirectOK = true
 		}
 	}
-	return r
+	return r, nil
+}
+
+// autodiscover runs Options.Autodiscover under its own budget
+// (AutodiscoverTimeout) rather than the request's, stopped early only when the
+// session's context ends.
+func (c *Client) autodiscover(ctx context.Context) (string, error) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.AutodiscoverTimeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		if sessionEnded(ctx) {
+			cancel()
+		}
+	})
+	defer stop()
+	return c.opts.Autodiscover(actx)
+}
+
+// sessionEnded reports whether ctx ended for another reason than the request's own
+// timeout (transport.ErrRequestDeadline): the session was cancelled or ran out of
+// time.
+func sessionEnded(ctx context.Context) bool {
+	return ctx.Err() != nil && !errors.Is(context.Cause(ctx), transport.ErrRequestDeadline)
 }
 
 // FollowRedirect implements [transport.Redirector]: check location again, ask it
@@ -783,7 +820,9 @@ func (c *Client) FollowRedirect(ctx context.Context, location string) (*transpor
 		return nil, err
 	}
 	if ex.status != http.StatusOK {
-		return c.reply(ctx, ex), nil
+		// A redirect target's own 451 is not searched for again: one Autodiscover
+		// per 451 the session met is enough.
+		return c.reply(ctx, ex, false)
 	}
 	if info.Chosen, err = c.negotiate(info.Versions); err != nil {
 		return nil, fmt.Errorf("httpeas: the redirect target %s: %w", u, err)

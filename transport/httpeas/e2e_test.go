@@ -569,3 +569,55 @@ func TestE2ERedirectWithoutLocation(t *testing.T) {
 		assert.Contains(t, err.Error(), "run Autodiscover")
 	})
 }
+
+// Autodiscover has its own budget (AutodiscoverTimeout), not the request's: a
+// search slower than the request timeout still finds the server. The session's
+// end stops it: a cancelled session ends Cancelled, at once, not with a refusal.
+func TestE2EAutodiscoverBudget(t *testing.T) {
+	pol := policy.Default()
+	pol.Resend.RequestTimeout = 100 * time.Millisecond
+	pol.Resend.MaxRequestTimeout = 100 * time.Millisecond
+	slow := func(target string, started chan<- struct{}) e2eOpt {
+		return func(o *httpeas.Options, _ *sim.HandlerOptions) {
+			o.Autodiscover = func(ctx context.Context) (string, error) {
+				if started != nil {
+					close(started)
+				}
+				select {
+				case <-time.After(400 * time.Millisecond):
+					return target, nil
+				case <-ctx.Done():
+					return "", ctx.Err()
+				}
+			}
+		}
+	}
+	t.Run("slower than the request timeout", func(t *testing.T) {
+		other := newE2E(t)
+		target := other.http.URL + "/Microsoft-Server-ActiveSync"
+		e := newE2E(t, slow(target, nil))
+		e.mustSync()
+		other.handler = sim.NewHandler(e.srv, sim.HandlerOptions{Users: map[string]string{testUser: testPass}})
+		other.http.Config.Handler = other.handler
+		e.handler.Inject(sim.HTTPStep{Status: 451})
+		res, err := e.sync(pol)
+		require.NoError(t, err)
+		assert.Equal(t, []string{target}, res.Redirects)
+	})
+	t.Run("the session is cancelled", func(t *testing.T) {
+		started := make(chan struct{})
+		e := newE2E(t, slow("https://never.example/eas", started))
+		e.mustSync()
+		e.handler.Inject(sim.HTTPStep{Status: 451})
+		sess, err := machine.New(machine.Config{Transport: e.client, Store: e.store, Policy: pol, Clock: e.clock, SessionID: t.Name()})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-started; cancel() }()
+		begin := time.Now()
+		res, err := sess.Sync(ctx)
+		assert.ErrorIs(t, err, machine.ErrCancelled)
+		assert.NotContains(t, err.Error(), "Autodiscover found no server")
+		assert.Equal(t, states.Failed, res.State)
+		assert.Less(t, time.Since(begin), 5*time.Second)
+	})
+}

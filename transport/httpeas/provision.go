@@ -134,7 +134,11 @@ func (c *Client) Provision(ctx context.Context) (*transport.ProvisionResult, err
 		if early != nil {
 			return &ProvisionAnswer{Reply: early}, nil
 		}
-		ans := &ProvisionAnswer{Reply: c.reply(ctx, ex)}
+		reply, err := c.reply(ctx, ex, true)
+		if err != nil {
+			return nil, err
+		}
+		ans := &ProvisionAnswer{Reply: reply}
 		if ex.status != 200 {
 			return ans, nil
 		}
