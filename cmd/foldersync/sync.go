@@ -176,9 +176,23 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 
 	var discover func(ctx context.Context) (*autodiscover.Result, error)
 	if *email != "" {
+		// --insecure-http reaches only an --autodiscover-url: the search derived from
+		// the address never takes plain HTTP (package autodiscover).
 		ad := autodiscover.Options{Email: *email, User: *user, Password: password, AllowInsecureHTTP: *insecure}
 		if *autodiscoverURL != "" {
 			ad.Endpoints = []string{*autodiscoverURL}
+		}
+		ad.ConfirmRedirect = func(_ context.Context, from, to string) bool {
+			// MS-OXDISCO 3.1.5.4 suggests asking the user before following the
+			// redirect of the unauthenticated plain-HTTP step, which anyone on the
+			// path can forge. The password follows it only inside the address's
+			// domain; elsewhere the user names the endpoint.
+			if inDomain(to, *email) {
+				return true
+			}
+			fmt.Fprintf(stdout, "autodiscover: %s redirects to %s, outside %s's domain; not sending the password there.\n"+
+				"  If that is your provider's Autodiscover, run again with --autodiscover-url %s\n", from, to, *email, to)
+			return false
 		}
 		discover = func(ctx context.Context) (*autodiscover.Result, error) {
 			res, err := autodiscover.Discover(ctx, ad)
@@ -189,12 +203,13 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 			return res, nil
 		}
 	}
-	if ep.URL == "" { // an account given by --email alone, on its first run
+	startURL := ep.URL
+	if startURL == "" { // an account given by --email alone, until a session syncs
 		res, err := discover(ctx)
 		if err != nil {
 			return fail(1, "%v\n(give the endpoint with --url if you know it)", err)
 		}
-		ep.URL = res.URL
+		startURL = res.URL
 	}
 	newClient := func(url string) (*httpeas.Client, error) {
 		opts := httpeas.Options{
@@ -213,7 +228,7 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 		}
 		return httpeas.New(opts)
 	}
-	client, err := newClient(ep.URL)
+	client, err := newClient(startURL)
 	if err != nil {
 		return fail(2, "%v", err)
 	}
@@ -253,10 +268,11 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 		if res != nil {
 			ep.PolicyKey = client.PolicyKey()
 			ep.Protocol = client.ProtocolVersion()
-			if res.URL != "" && res.State == states.Synced {
-				// MS-ASHTTP 3.1.5.2.2: later requests use the new URL; kept only once a
-				// session has synced there.
-				ep.URL = res.URL
+			if res.State == states.Synced {
+				// The URL the session synced at: after a 451, the new one (MS-ASHTTP
+				// 3.1.5.2.2: later requests use it); after Autodiscover, the one it
+				// found. A URL is kept only once a session has synced there.
+				ep.URL = client.URL()
 			}
 			// Counters.Resets holds the inherited resets and this session's.
 			ep.Resets = recentResets(res.Counters.Resets, pol, time.Now())
@@ -279,7 +295,6 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 		} else {
 			client.Close()
 			client = next
-			ep.URL = found.URL
 			res, syncErr = run(client)
 		}
 	}
@@ -400,3 +415,14 @@ func sameEndpoint(a, b string) bool {
 type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
+
+// inDomain reports whether rawURL's host is the domain of address, or inside it.
+func inDomain(rawURL, address string) bool {
+	u, err := url.Parse(rawURL)
+	_, domain, ok := strings.Cut(address, "@")
+	if err != nil || !ok || domain == "" {
+		return false
+	}
+	host, domain := strings.ToLower(u.Hostname()), strings.ToLower(domain)
+	return host == domain || strings.HasSuffix(host, "."+domain)
+}

@@ -245,3 +245,63 @@ func TestSyncCommandWithAutodiscover(t *testing.T) {
 	require.Equal(t, 0, code, "%s\n%s", out, errOut)
 	assert.Contains(t, out, "6 sessions") // 2 runs, 401 and the rerun, 401 again, the 451
 }
+
+// A URL is stored only once a session has synced there: neither the endpoint of a
+// first run that failed nor a server Autodiscover named after a 401 that then did
+// not answer takes the stored one's place.
+func TestSyncCommandKeepsOnlyASyncedURL(t *testing.T) {
+	const email, password = "u@example.test", "pw-123456"
+	srv := sim.New(sim.Replay, sim.WithFolders(sim.DefaultFolders()...))
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL + "/Microsoft-Server-ActiveSync"
+	dead.Close()
+	target, hits := deadURL, 0
+	adURL := autodiscoverServer(t, &target, &hits)
+	t.Setenv("FOLDERSYNC_PASSWORD", password)
+	state := t.TempDir()
+	args := []string{"sync", "--email", email, "--autodiscover-url", adURL, "--state", state, "--insecure-http"}
+	storedURL := func() string {
+		ep, err := loadEndpoint(state)
+		require.NoError(t, err)
+		return ep.URL
+	}
+
+	code, out, _ := runCLI(t, nil, args...)
+	assert.Equal(t, 1, code, out)
+	assert.Empty(t, storedURL(), "a first run that did not sync keeps no URL")
+
+	good := httptest.NewServer(sim.NewHandler(srv, sim.HandlerOptions{Users: map[string]string{email: password}}))
+	t.Cleanup(good.Close)
+	target = good.URL + "/Microsoft-Server-ActiveSync"
+	code, out, errOut := runCLI(t, nil, args...)
+	require.Equal(t, 0, code, "%s\n%s", out, errOut)
+	assert.Equal(t, 2, hits, "asked again, since nothing was kept")
+	assert.Equal(t, target, storedURL())
+
+	// The server refuses the account and Autodiscover names a server that is gone.
+	good.Config.Handler = sim.NewHandler(srv, sim.HandlerOptions{Users: map[string]string{email: "changed"}})
+	kept := target
+	target = deadURL
+	code, out, _ = runCLI(t, nil, args...)
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "autodiscover: "+email+" is served at "+deadURL)
+	assert.Equal(t, kept, storedURL(), "the server that never synced is not kept")
+}
+
+func TestInDomain(t *testing.T) {
+	for _, c := range []struct {
+		url  string
+		want bool
+	}{
+		{"https://example.com/autodiscover/autodiscover.xml", true},
+		{"https://autodiscover.EXAMPLE.com/autodiscover/autodiscover.xml", true},
+		{"https://a.b.example.com:8443/x", true},
+		{"https://badexample.com/autodiscover/autodiscover.xml", false},
+		{"https://example.com.evil.net/autodiscover/autodiscover.xml", false},
+		{"https://autodiscover.outlook.com/autodiscover/autodiscover.xml", false},
+		{"::not a url", false},
+	} {
+		assert.Equal(t, c.want, inDomain(c.url, "chris@example.com"), c.url)
+	}
+	assert.False(t, inDomain("https://example.com/", "no-at-sign"))
+}
