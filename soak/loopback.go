@@ -149,7 +149,8 @@ func wireStep(f faults.Fault) (sim.HTTPStep, bool) {
 		}
 		return sim.HTTPStep{Body: body}, true
 	case faults.KindHTTP:
-		if f.HTTPStatus == 451 || f.RetryAfter < 0 || f.RetryAfter%time.Second != 0 {
+		// A 1xx is no final answer: net/http would follow it with a 200.
+		if f.HTTPStatus < 200 || f.HTTPStatus == 451 || f.RetryAfter < 0 || f.RetryAfter%time.Second != 0 {
 			return sim.HTTPStep{}, false
 		}
 		step := sim.HTTPStep{Status: f.HTTPStatus, Throttle: f.Throttle}
