@@ -7,6 +7,7 @@ package transport
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -456,45 +457,23 @@ func UnmarshalProvisionRequest(b []byte) (*ProvisionRequest, error) {
 		return nil, err
 	}
 	req := &ProvisionRequest{}
-	var seen [4]bool // DeviceInformation, Policies, RemoteWipe, AccountOnlyRemoteWipe
-	for {
-		if err := p.child(); err != nil {
-			return nil, err
-		}
-		if p.tok.Kind == wbxml.EndElement {
-			break
-		}
-		var i int
-		switch p.tok.Tag {
-		case tagDeviceInformation:
-			i = 0
-		case tagPolicies:
-			i = 1
-		case tagRemoteWipe:
-			i = 2
-		case tagAccountOnlyRemoteWipe:
-			i = 3
-		default:
-			return nil, p.unexpected("a request holds settings:DeviceInformation, Policies, RemoteWipe and AccountOnlyRemoteWipe")
-		}
-		if seen[i] {
-			return nil, p.twice()
-		}
-		seen[i] = true
-		var err error
-		switch i {
-		case 0:
-			req.DeviceInformation, err = p.deviceInformation()
-		case 1:
-			err = p.requestPolicies(req)
-		case 2:
-			req.RemoteWipeStatus, err = p.wipeAck()
-		case 3:
-			req.AccountOnlyRemoteWipeStatus, err = p.wipeAck()
-		}
-		if err != nil {
-			return nil, err
-		}
+	_, err := p.eachOnce([]wbxml.Tag{tagDeviceInformation, tagPolicies, tagRemoteWipe, tagAccountOnlyRemoteWipe},
+		"a request holds settings:DeviceInformation, Policies, RemoteWipe and AccountOnlyRemoteWipe",
+		func(i int) (err error) {
+			switch i {
+			case 0:
+				req.DeviceInformation, err = p.deviceInformation()
+			case 1:
+				err = p.requestPolicies(req)
+			case 2:
+				req.RemoteWipeStatus, err = p.wipeAck()
+			case 3:
+				req.AccountOnlyRemoteWipeStatus, err = p.wipeAck()
+			}
+			return err
+		})
+	if err != nil {
+		return nil, err
 	}
 	return req, p.end()
 }
@@ -509,51 +488,27 @@ func UnmarshalProvisionResponse(b []byte) (*ProvisionResponse, error) {
 		return nil, err
 	}
 	resp := &ProvisionResponse{}
-	var seen [5]bool // Status, DeviceInformation, Policies, RemoteWipe, AccountOnlyRemoteWipe
-	for {
-		if err := p.child(); err != nil {
-			return nil, err
-		}
-		if p.tok.Kind == wbxml.EndElement {
-			break
-		}
-		var i int
-		switch p.tok.Tag {
-		case tagProvStatus:
-			i = 0
-		case tagDeviceInformation:
-			i = 1
-		case tagPolicies:
-			i = 2
-		case tagRemoteWipe:
-			i = 3
-		case tagAccountOnlyRemoteWipe:
-			i = 4
-		default:
-			return nil, p.unexpected("a response holds settings:DeviceInformation, Status, Policies, RemoteWipe and AccountOnlyRemoteWipe")
-		}
-		if seen[i] {
-			return nil, p.twice()
-		}
-		seen[i] = true
-		var err error
-		switch i {
-		case 0:
-			resp.Status, err = p.status(false)
-		case 1:
-			resp.DeviceInformationStatus, err = p.deviceInformationStatus()
-		case 2:
-			err = p.responsePolicies(resp)
-		case 3:
-			resp.RemoteWipe = true
-			err = p.wipeOrder()
-		case 4:
-			resp.AccountOnlyRemoteWipe = true
-			err = p.wipeOrder()
-		}
-		if err != nil {
-			return nil, err
-		}
+	seen, err := p.eachOnce([]wbxml.Tag{tagProvStatus, tagDeviceInformation, tagPolicies, tagRemoteWipe, tagAccountOnlyRemoteWipe},
+		"a response holds settings:DeviceInformation, Status, Policies, RemoteWipe and AccountOnlyRemoteWipe",
+		func(i int) (err error) {
+			switch i {
+			case 0:
+				resp.Status, err = p.status(false)
+			case 1:
+				resp.DeviceInformationStatus, err = p.deviceInformationStatus()
+			case 2:
+				err = p.responsePolicies(resp)
+			case 3:
+				resp.RemoteWipe = true
+				err = p.wipeOrder()
+			case 4:
+				resp.AccountOnlyRemoteWipe = true
+				err = p.wipeOrder()
+			}
+			return err
+		})
+	if err != nil {
+		return nil, err
 	}
 	if !seen[0] {
 		return nil, &FieldError{Field: "Provision/Status", Offset: p.tok.Offset, Msg: "missing: every Provision response carries a Status (MS-ASPROV 2.2.2.54.2)"}
@@ -597,6 +552,33 @@ func (p *provParser) errAt(off int64, field, value, msg string) error {
 
 func (p *provParser) unexpected(hint string) error {
 	return p.errAt(p.tok.Offset, p.at(), "", fmt.Sprintf("unexpected element <%s> in <%s>: %s", p.tok.Tag, p.here(), hint))
+}
+
+// eachOnce reads the children of the open element, each of one of tags and at
+// most once (MS-ASPROV 6.2 and 6.3 allow no repeats): read(i) reads the child whose
+// tag is tags[i]. A child of another tag is unexpected, hint saying what the
+// element holds. It returns which tags were seen.
+func (p *provParser) eachOnce(tags []wbxml.Tag, hint string, read func(i int) error) ([]bool, error) {
+	seen := make([]bool, len(tags))
+	for {
+		if err := p.child(); err != nil {
+			return nil, err
+		}
+		if p.tok.Kind == wbxml.EndElement {
+			return seen, nil
+		}
+		i := slices.Index(tags, p.tok.Tag)
+		if i < 0 {
+			return nil, p.unexpected(hint)
+		}
+		if seen[i] {
+			return nil, p.twice()
+		}
+		seen[i] = true
+		if err := read(i); err != nil {
+			return nil, err
+		}
+	}
 }
 
 func (p *provParser) twice() error {
@@ -722,50 +704,40 @@ func (p *provParser) deviceInformation() ([]PolicySetting, error) {
 	p.open()
 	where := p.here()
 	var out []PolicySetting
-	seenSet := false
-	for {
-		if err := p.child(); err != nil {
-			return nil, err
-		}
-		if p.tok.Kind == wbxml.EndElement {
-			break
-		}
-		if p.tok.Tag != tagSettingsSet {
-			return nil, p.unexpected("DeviceInformation holds Set (MS-ASCMD 2.2.3.45)")
-		}
-		if seenSet {
-			return nil, p.twice()
-		}
-		seenSet = true
+	seen, err := p.eachOnce([]wbxml.Tag{tagSettingsSet}, "DeviceInformation holds Set (MS-ASCMD 2.2.3.45)", func(int) error {
 		setOff := p.tok.Offset
 		p.open()
 		for {
 			if err := p.child(); err != nil {
-				return nil, err
+				return err
 			}
 			if p.tok.Kind == wbxml.EndElement {
 				break
 			}
 			name := p.tok.Tag.Name()
 			if p.tok.Tag.Page != tagSettingsSet.Page || !deviceInfoNames[name] {
-				return nil, p.unexpected("Set holds Model, IMEI, FriendlyName, OS, OSLanguage, PhoneNumber, UserAgent, EnableOutboundSMS and MobileOperator (MS-ASCMD 2.2.3.167)")
+				return p.unexpected("Set holds Model, IMEI, FriendlyName, OS, OSLanguage, PhoneNumber, UserAgent, EnableOutboundSMS and MobileOperator (MS-ASCMD 2.2.3.167)")
 			}
 			for _, s := range out {
 				if s.Name == name {
-					return nil, p.twice()
+					return p.twice()
 				}
 			}
 			v, err := p.leaf(MaxPolicySettingLength)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			out = append(out, PolicySetting{Name: name, Value: v})
 		}
 		if len(out) == 0 {
-			return nil, p.errAt(setOff, where+"/Settings:Set", "", "empty: Set carries the device's properties (MS-ASPROV 2.2.2.53)")
+			return p.errAt(setOff, where+"/Settings:Set", "", "empty: Set carries the device's properties (MS-ASPROV 2.2.2.53)")
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if !seenSet {
+	if !seen[0] {
 		return nil, p.missing(where, "Settings:Set", "DeviceInformation carries a Set (MS-ASPROV 2.2.2.53)")
 	}
 	return out, nil
@@ -836,27 +808,14 @@ func (p *provParser) wipeOrder() error {
 func (p *provParser) policies(policy func() error) error {
 	p.open()
 	where := p.here()
-	seen := false
-	for {
-		if err := p.child(); err != nil {
-			return err
-		}
-		if p.tok.Kind == wbxml.EndElement {
-			break
-		}
-		if p.tok.Tag != tagPolicy {
-			return p.unexpected("Policies holds Policy (MS-ASPROV 2.2.2.40)")
-		}
-		if seen {
-			return p.twice()
-		}
-		seen = true
+	seen, err := p.eachOnce([]wbxml.Tag{tagPolicy}, "Policies holds Policy (MS-ASPROV 2.2.2.40)", func(int) error {
 		p.open()
-		if err := policy(); err != nil {
-			return err
-		}
+		return policy()
+	})
+	if err != nil {
+		return err
 	}
-	if !seen {
+	if !seen[0] {
 		return p.missing(where, "Policy", "Policies holds a Policy (MS-ASPROV 2.2.2.40)")
 	}
 	return nil
@@ -865,44 +824,24 @@ func (p *provParser) policies(policy func() error) error {
 func (p *provParser) requestPolicies(req *ProvisionRequest) error {
 	return p.policies(func() error {
 		where := p.here()
-		var seen [3]bool // PolicyType, PolicyKey, Status
-		for {
-			if err := p.child(); err != nil {
-				return err
-			}
-			if p.tok.Kind == wbxml.EndElement {
-				break
-			}
-			var i int
-			switch p.tok.Tag {
-			case tagPolicyType:
-				i = 0
-			case tagPolicyKey:
-				i = 1
-			case tagProvStatus:
-				i = 2
-			default:
-				return p.unexpected("in a request, Policy holds PolicyType, PolicyKey and Status (MS-ASPROV 2.2.2.41)")
-			}
-			if seen[i] {
-				return p.twice()
-			}
-			seen[i] = true
-			off, field := p.tok.Offset, p.at()
-			var err error
-			switch i {
-			case 0:
-				if req.PolicyType, err = p.shortString(MaxPolicyTypeLength, "this package accepts"); err == nil && req.PolicyType == "" {
-					err = p.errAt(off, field, "", "empty: the client names the policy format it wants (MS-ASPROV 2.2.2.43)")
+		seen, err := p.eachOnce([]wbxml.Tag{tagPolicyType, tagPolicyKey, tagProvStatus},
+			"in a request, Policy holds PolicyType, PolicyKey and Status (MS-ASPROV 2.2.2.41)",
+			func(i int) (err error) {
+				off, field := p.tok.Offset, p.at()
+				switch i {
+				case 0:
+					if req.PolicyType, err = p.shortString(MaxPolicyTypeLength, "this package accepts"); err == nil && req.PolicyType == "" {
+						err = p.errAt(off, field, "", "empty: the client names the policy format it wants (MS-ASPROV 2.2.2.43)")
+					}
+				case 1:
+					req.PolicyKey, err = p.shortString(MaxPolicyKeyLength, "MS-ASPROV 2.2.2.42 allows")
+				case 2:
+					req.Status, err = p.status(true)
 				}
-			case 1:
-				req.PolicyKey, err = p.shortString(MaxPolicyKeyLength, "MS-ASPROV 2.2.2.42 allows")
-			case 2:
-				req.Status, err = p.status(true)
-			}
-			if err != nil {
 				return err
-			}
+			})
+		if err != nil {
+			return err
 		}
 		if !seen[0] {
 			return p.missing(where, "PolicyType", "a request's Policy carries a PolicyType (MS-ASPROV 2.2.2.41)")
@@ -915,45 +854,23 @@ func (p *provParser) responsePolicies(resp *ProvisionResponse) error {
 	return p.policies(func() error {
 		resp.HasPolicy = true
 		where := p.here()
-		var seen [4]bool // PolicyType, Status, PolicyKey, Data
-		for {
-			if err := p.child(); err != nil {
+		seen, err := p.eachOnce([]wbxml.Tag{tagPolicyType, tagProvStatus, tagPolicyKey, tagPolicyData},
+			"in a response, Policy holds PolicyType, Status, PolicyKey and Data (MS-ASPROV 2.2.2.41)",
+			func(i int) (err error) {
+				switch i {
+				case 0:
+					resp.PolicyType, err = p.shortString(MaxPolicyTypeLength, "this package accepts")
+				case 1:
+					resp.PolicyStatus, err = p.status(false)
+				case 2:
+					resp.PolicyKey, err = p.shortString(MaxPolicyKeyLength, "MS-ASPROV 2.2.2.42 allows")
+				case 3:
+					resp.Settings, err = p.data()
+				}
 				return err
-			}
-			if p.tok.Kind == wbxml.EndElement {
-				break
-			}
-			var i int
-			switch p.tok.Tag {
-			case tagPolicyType:
-				i = 0
-			case tagProvStatus:
-				i = 1
-			case tagPolicyKey:
-				i = 2
-			case tagPolicyData:
-				i = 3
-			default:
-				return p.unexpected("in a response, Policy holds PolicyType, Status, PolicyKey and Data (MS-ASPROV 2.2.2.41)")
-			}
-			if seen[i] {
-				return p.twice()
-			}
-			seen[i] = true
-			var err error
-			switch i {
-			case 0:
-				resp.PolicyType, err = p.shortString(MaxPolicyTypeLength, "this package accepts")
-			case 1:
-				resp.PolicyStatus, err = p.status(false)
-			case 2:
-				resp.PolicyKey, err = p.shortString(MaxPolicyKeyLength, "MS-ASPROV 2.2.2.42 allows")
-			case 3:
-				resp.Settings, err = p.data()
-			}
-			if err != nil {
-				return err
-			}
+			})
+		if err != nil {
+			return err
 		}
 		if !seen[1] {
 			return p.missing(where, "Status", "a response's Policy carries a Status (MS-ASPROV 2.2.2.54.1)")
