@@ -145,7 +145,7 @@ func scalarNode(v any) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode}
 	switch x := v.(type) {
 	case *time.Duration:
-		n.Tag, n.Value = "!!str", formatDuration(*x)
+		n.Tag, n.Value = "!!str", FormatDuration(*x)
 	case *int:
 		n.Value = strconv.Itoa(*x)
 	case *int64:

@@ -135,7 +135,7 @@ func fieldSchema(f *field, def *Policy) *jsonSchema {
 	if def != nil && f.ptr != nil && f.key != "name" {
 		switch v := f.ptr(def).(type) {
 		case *time.Duration:
-			s.Default = formatDuration(*v)
+			s.Default = FormatDuration(*v)
 		case *int:
 			s.Default = *v
 		case *int64:

@@ -149,7 +149,7 @@ func walkFields(f *field, prefix string, fn func(path string, f *field)) {
 func numeric(f *field, v any) (float64, string, bool) {
 	switch x := v.(type) {
 	case *time.Duration:
-		return float64(*x), formatDuration(*x), true
+		return float64(*x), FormatDuration(*x), true
 	case *int:
 		return float64(*x), strconv.Itoa(*x), true
 	case *int64:
@@ -169,7 +169,7 @@ func (f *field) checkRange(v any) string {
 	}
 	bound := func(b float64) string {
 		if f.kind == kindDuration {
-			return formatDuration(time.Duration(b))
+			return FormatDuration(time.Duration(b))
 		}
 		return formatFloat(b)
 	}
@@ -190,7 +190,7 @@ func (f *field) checkRange(v any) string {
 
 // formatDuration writes a duration the way people write it: "1m" rather
 // than "1m0s". The result parses back with time.ParseDuration exactly.
-func formatDuration(d time.Duration) string {
+func FormatDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

@@ -152,6 +152,6 @@ func validateOverride(key string, o Override) *ConfigError {
 // why says what would go wrong; fixCap and fixLow say what to do from each side.
 func orderError(path string, capVal time.Duration, alt string, low time.Duration, why, fixCap, fixLow string) *ConfigError {
 	return &ConfigError{Field: path, alt: alt,
-		Msg:    fmt.Sprintf("%s is less than %s (%s): %s; %s", formatDuration(capVal), alt, formatDuration(low), why, fixCap),
-		altMsg: fmt.Sprintf("%s is more than %s (%s): %s; %s", formatDuration(low), path, formatDuration(capVal), why, fixLow)}
+		Msg:    fmt.Sprintf("%s is less than %s (%s): %s; %s", FormatDuration(capVal), alt, FormatDuration(low), why, fixCap),
+		altMsg: fmt.Sprintf("%s is more than %s (%s): %s; %s", FormatDuration(low), path, FormatDuration(capVal), why, fixLow)}
 }

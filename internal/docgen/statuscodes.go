@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/easkit/foldersync/policy"
 	"github.com/easkit/foldersync/states"
@@ -243,16 +242,16 @@ func (g *scGen) refusalParts(gd transitions.Guard) (cond, pol string) {
 	case transitions.UnknownBudget:
 		return fmt.Sprintf("after %d retries", p.UnknownStatusRetries), "policy unknown_status_retries"
 	case transitions.RetryAfterWithinCap:
-		return fmt.Sprintf("when Retry-After exceeds %s", dur(p.RetryAfterCap)), "policy retry_after_cap"
+		return fmt.Sprintf("when Retry-After exceeds %s", policy.FormatDuration(p.RetryAfterCap)), "policy retry_after_cap"
 	case transitions.RedirectAllowed:
 		return "when X-MS-Location is missing, not HTTPS or the current URL, or after 3 redirects", ""
 	case transitions.ProvisionAllowed:
 		return "when the server asks again after the session provisioned", ""
 	case transitions.ResetAllowed:
-		return fmt.Sprintf("when that would make more than %d resets within %s", p.ResetGuard.MaxResets, dur(p.ResetGuard.Window)), "policy reset_guard"
+		return fmt.Sprintf("when that would make more than %d resets within %s", p.ResetGuard.MaxResets, policy.FormatDuration(p.ResetGuard.Window)), "policy reset_guard"
 	case transitions.AttemptsLeft:
 		if p.Backoff.MaxElapsed > 0 {
-			return fmt.Sprintf("after %d requests or more than %s spent waiting", p.MaxAttempts, dur(p.Backoff.MaxElapsed)),
+			return fmt.Sprintf("after %d requests or more than %s spent waiting", p.MaxAttempts, policy.FormatDuration(p.Backoff.MaxElapsed)),
 				"policy max_attempts, backoff.max_elapsed"
 		}
 		return fmt.Sprintf("after %d requests", p.MaxAttempts), "policy max_attempts"
@@ -268,7 +267,7 @@ func (g *scGen) refusalParts(gd transitions.Guard) (cond, pol string) {
 func (g *scGen) attemptsPhrase() string {
 	s := fmt.Sprintf("while fewer than %d requests were sent (policy max_attempts)", g.p.MaxAttempts)
 	if g.p.Backoff.MaxElapsed > 0 {
-		s += fmt.Sprintf(" and at most %s was spent waiting (policy backoff.max_elapsed)", dur(g.p.Backoff.MaxElapsed))
+		s += fmt.Sprintf(" and at most %s was spent waiting (policy backoff.max_elapsed)", policy.FormatDuration(g.p.Backoff.MaxElapsed))
 	}
 	return s
 }
@@ -279,14 +278,14 @@ func (g *scGen) backoff() string {
 	q.Backoff.Jitter = 0
 	var ds []string
 	for n := 1; n <= 3; n++ {
-		ds = append(ds, dur(q.Delay(n)))
+		ds = append(ds, policy.FormatDuration(q.Delay(n)))
 	}
 	s := strings.Join(ds, ", ") + ", …"
 	var notes []string
 	if g.p.Backoff.Jitter > 0 {
 		notes = append(notes, fmt.Sprintf("±%s%% seeded jitter", strconv.FormatFloat(g.p.Backoff.Jitter*100, 'g', -1, 64)))
 	}
-	notes = append(notes, "at most "+dur(g.p.Backoff.MaxInterval)+" each")
+	notes = append(notes, "at most "+policy.FormatDuration(g.p.Backoff.MaxInterval)+" each")
 	return s + " (policy backoff: " + strings.Join(notes, ", ") + ")"
 }
 
@@ -294,9 +293,9 @@ func (g *scGen) backoff() string {
 func (g *scGen) timeouts() string {
 	var ds []string
 	for n := 0; n <= 2; n++ {
-		ds = append(ds, dur(g.p.RequestTimeout(n)))
+		ds = append(ds, policy.FormatDuration(g.p.RequestTimeout(n)))
 	}
-	return strings.Join(ds, ", ") + ", … (policy resend: at most " + dur(g.p.Resend.MaxRequestTimeout) + ")"
+	return strings.Join(ds, ", ") + ", … (policy resend: at most " + policy.FormatDuration(g.p.Resend.MaxRequestTimeout) + ")"
 }
 
 // guardsInTable lists the guards the table names, in order of first use.
@@ -446,18 +445,6 @@ func ordinal(n int) string {
 		suffix = "rd"
 	}
 	return strconv.Itoa(n) + suffix
-}
-
-// dur writes a duration the way the policy files do: 1m rather than 1m0s.
-func dur(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 func upperFirst(s string) string {
