@@ -310,10 +310,11 @@ func errAnswer(status int, format string, args ...any) answer {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	cmd := requestCmd(r)
 	h.mu.Lock()
 	var step HTTPStep
-	if len(h.steps) > 0 && (h.steps[0].Cmd == "" || h.steps[0].Cmd == cmd) {
+	// The query is parsed here only for a step aimed at a command; serve parses it
+	// for every request.
+	if len(h.steps) > 0 && (h.steps[0].Cmd == "" || h.steps[0].Cmd == requestCmd(r)) {
 		step = h.steps[0]
 		h.steps = h.steps[1:]
 	}
